@@ -1,0 +1,262 @@
+r"""Single-sample gradient estimators of :math:`\nabla_\theta \mathbb{E}_{p_\theta}[f(z)]`.
+
+Each estimator is written as a *surrogate*: a per-sample scalar whose autograd gradient with respect
+to ``theta`` is that sample's gradient estimate (chapter 1 gives each formula):
+
+- ``reinforce`` (all families): :math:`f(z)\,\log p_\theta(z)`, ``f`` detached (``eq-reinforce``);
+- ``reinforce_baseline`` (all): :math:`(f(z_i) - \bar f_{-i})\log p_\theta(z_i)`, leave-one-out mean;
+- ``st`` (all): :math:`f(z + \mu - \mathrm{sg}[\mu])` (``eq-st``);
+- ``gumbel_softmax`` (bernoulli, categorical): :math:`f(\tilde z)`, relaxed draw at temperature :math:`\tau`;
+- ``st_gumbel_softmax`` (bernoulli, categorical): :math:`f(h(\tilde z) + \tilde z - \mathrm{sg}[\tilde z])`;
+- ``arm`` (bernoulli): ARM in logits :math:`\alpha` (``eq-arm``);
+- ``disarm`` (bernoulli): DisARM in logits :math:`\alpha` (``eq-disarm``).
+
+:func:`gradient_samples` draws ``n`` independent estimates at once (no Python loop over samples) by
+giving every draw its own copy of ``theta``; :func:`surrogate` returns the averaged surrogate loss for
+training models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
+
+import torch
+
+from . import families, layers
+from .validation import (
+    FAMILIES,
+    MAX_ELEMENTS,
+    check_count,
+    check_family,
+    check_objective,
+    check_options,
+    check_parameter,
+    evaluate_objective,
+)
+
+Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Draws(NamedTuple):
+    """Per-draw surrogate losses (their gradient is the estimate) and objective values, shape ``(n,)``."""
+
+    loss: torch.Tensor
+    value: torch.Tensor
+
+
+class Surrogate(NamedTuple):
+    """A scalar ``loss`` to call ``backward`` on, and the mean objective value ``value`` (detached)."""
+
+    loss: torch.Tensor
+    value: torch.Tensor
+
+
+SurrogateRule = Callable[..., Draws]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """A named gradient estimator: which families it supports, whether it is unbiased, and its rule."""
+
+    name: str
+    families: tuple[str, ...]
+    unbiased: bool
+    rule: SurrogateRule
+    summary: str
+    defaults: Mapping[str, object] = field(default_factory=dict)
+    min_samples: int = 1
+
+    def check_family(self, family: str) -> str:
+        family = check_family(family)
+        if family not in self.families:
+            raise ValueError(f"estimator {self.name!r} supports families {self.families}; got {family!r}")
+        return family
+
+    def draws(self, f: Objective, family: str, theta_rows: torch.Tensor, **options: object) -> Draws:
+        """Surrogates of ``n`` independent draws; row ``i`` of ``theta_rows`` parameterises draw ``i``."""
+        return self.rule(f, family, theta_rows, **check_options(options, dict(self.defaults), self.name))
+
+
+def _score(f: Objective, family: str, theta_rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw ``z``, return ``f(z)`` (detached) and ``log p_theta(z)`` (differentiable), both ``(n,)``."""
+    with torch.no_grad():
+        z = families.distribution(family, theta_rows).sample()
+    values = evaluate_objective(f, z).detach()
+    return values, families.log_prob(family, theta_rows, z)
+
+
+def _reinforce(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""Score function: :math:`\hat g = f(z)\,\nabla_\theta \log p_\theta(z)` (eq. ``eq-reinforce``)."""
+    values, log_p = _score(f, family, theta_rows)
+    return Draws(values * log_p, values)
+
+
+def _reinforce_baseline(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""Score function with the leave-one-out baseline :math:`\bar f_{-i} = \sum_{j\ne i} f(z_j)/(n-1)`.
+
+    Each estimate stays unbiased because :math:`\bar f_{-i}` is independent of :math:`z_i` (eq. ``eq-rloo``).
+    """
+    values, log_p = _score(f, family, theta_rows)
+    n = values.shape[0]
+    baseline = (values.sum() - values) / (n - 1)
+    return Draws((values - baseline) * log_p, values)
+
+
+def _pathwise(f: Objective, z: torch.Tensor) -> Draws:
+    """Surrogate of an estimator whose draw carries its gradient: the objective itself."""
+    values = evaluate_objective(f, z)
+    if not values.requires_grad:
+        raise TypeError("f must be differentiable in its input (build it from torch operations): "
+                        "its output does not depend on the samples")
+    return Draws(values, values.detach())
+
+
+def _st(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""Straight-through: :math:`\hat g = \nabla_z f(z)` mapped through the mean (eq. ``eq-st``)."""
+    return _pathwise(f, layers.sample_st(family, theta_rows))
+
+
+def _gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
+    r"""Gumbel-Softmax: :math:`\hat g = \nabla_\theta f(\tilde z_\tau(\theta))` (``eq-gumbel-softmax``)."""
+    return _pathwise(f, layers.sample_gumbel_softmax(family, theta_rows, temperature))
+
+
+def _st_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
+    """Straight-through Gumbel-Softmax: ``f`` at the hard draw, gradient of the relaxed one."""
+    return _pathwise(f, layers.sample_gumbel_softmax(family, theta_rows, temperature, hard=True))
+
+
+def _logit_surrogate(grad_logits: torch.Tensor, theta_rows: torch.Tensor) -> torch.Tensor:
+    r"""Per-draw :math:`\langle \hat g_\alpha, \alpha(\theta)\rangle`.
+
+    Its gradient in ``p`` is :math:`\hat g_\alpha/(p(1-p))`: the chain rule through
+    :math:`\alpha = \mathrm{logit}\,p`.
+    """
+    alpha = torch.logit(theta_rows)
+    return (grad_logits.detach() * alpha).reshape(alpha.shape[0], -1).sum(-1)
+
+
+def _broadcast(per_draw: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Reshape a ``(n,)`` tensor so it broadcasts against ``(n, *S)``."""
+    return per_draw.reshape((-1,) + (1,) * (like.dim() - 1))
+
+
+def _arm(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""ARM (Yin and Zhou, 2019), eq. ``eq-arm``, with :math:`u \sim U(0,1)^d` and logits :math:`\alpha`:
+
+    .. math:: \hat g_\alpha = \big(f(1[u > \sigma(-\alpha)]) - f(1[u < \sigma(\alpha)])\big)\,(u - \tfrac12).
+    """
+    p = theta_rows.detach()
+    u = torch.rand_like(p)
+    values_anti = evaluate_objective(f, (u > 1 - p).to(p.dtype)).detach()
+    values = evaluate_objective(f, (u < p).to(p.dtype)).detach()
+    grad_logits = _broadcast(values_anti - values, u) * (u - 0.5)
+    return Draws(_logit_surrogate(grad_logits, theta_rows), values)
+
+
+def _disarm(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""DisARM (Dong, Mnih and Tucker, 2020), eq. ``eq-disarm``, with antithetic draws
+    :math:`b = 1[u < p]`, :math:`\tilde b = 1[1 - u < p]`:
+
+    .. math::
+
+        \hat g_\alpha = \tfrac12\big(f(b) - f(\tilde b)\big)\,(-1)^{\tilde b}\,
+        1[b \ne \tilde b]\,\sigma(|\alpha|).
+    """
+    p = theta_rows.detach()
+    u = torch.rand_like(p)
+    b = (u < p).to(p.dtype)
+    b_anti = (1 - u < p).to(p.dtype)
+    values = evaluate_objective(f, b).detach()
+    values_anti = evaluate_objective(f, b_anti).detach()
+    weight = (1 - 2 * b_anti) * (b != b_anti).to(p.dtype) * torch.sigmoid(torch.logit(p).abs())
+    grad_logits = 0.5 * _broadcast(values - values_anti, u) * weight
+    return Draws(_logit_surrogate(grad_logits, theta_rows), values)
+
+
+def _registry() -> Mapping[str, Estimator]:
+    relaxed = ("bernoulli", "categorical")
+    tau = {"temperature": 0.5}
+    entries = [
+        Estimator("reinforce", FAMILIES, True, _reinforce, "score function (REINFORCE)"),
+        Estimator("reinforce_baseline", FAMILIES, True, _reinforce_baseline,
+                  "score function with a leave-one-out baseline", min_samples=2),
+        Estimator("st", FAMILIES, False, _st, "straight-through: grad f at the sample, through the mean"),
+        Estimator("gumbel_softmax", relaxed, False, _gumbel_softmax, "Gumbel-Softmax / Concrete relaxation",
+                  tau),
+        Estimator("st_gumbel_softmax", relaxed, False, _st_gumbel_softmax, "straight-through Gumbel-Softmax",
+                  tau),
+        Estimator("arm", ("bernoulli",), True, _arm, "Augment-REINFORCE-Merge"),
+        Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws"),
+    ]
+    return MappingProxyType({e.name: e for e in entries})
+
+
+#: Name -> :class:`Estimator`; read-only.
+ESTIMATORS: Mapping[str, Estimator] = _registry()
+
+
+def get_estimator(estimator: object) -> Estimator:
+    """Look up an estimator by name (or pass an :class:`Estimator` through)."""
+    if isinstance(estimator, Estimator):
+        return estimator
+    if not isinstance(estimator, str):
+        raise TypeError(f"estimator must be a name, one of {sorted(ESTIMATORS)}; "
+                        f"got {type(estimator).__name__}")
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {sorted(ESTIMATORS)}; got {estimator!r}")
+    return ESTIMATORS[estimator]
+
+
+def _prepare(estimator: object, f: object, family: object, theta: object, n: object,
+             ) -> tuple[Estimator, Objective, str, torch.Tensor, int]:
+    est = get_estimator(estimator)
+    f = check_objective(f)
+    family = est.check_family(check_family(family))
+    theta = check_parameter(family, theta)
+    n = check_count(n, "n", minimum=est.min_samples)
+    if n * theta.numel() > MAX_ELEMENTS:
+        raise ValueError(f"n * theta.numel() = {n * theta.numel()} exceeds {MAX_ELEMENTS}; "
+                         f"draw fewer samples per call")
+    return est, f, family, theta, n
+
+
+def gradient_samples(estimator: str | Estimator, f: Objective, family: str, theta: object, n: int,
+                     seed: int = 0, **options: object) -> torch.Tensor:
+    r"""``n`` independent single-sample estimates of :math:`\nabla_\theta \mathbb{E}_{p_\theta}[f(z)]`.
+
+    Returns a tensor of shape ``(n, *theta.shape)`` in ``theta``'s dtype. Draws are vectorised: row ``i``
+    uses its own copy of ``theta``, so one backward pass gives all ``n`` per-draw gradients. ``seed`` fixes
+    the draws without touching the global random state. ``options`` are the estimator's (e.g.
+    ``temperature`` for the Gumbel-Softmax estimators).
+    """
+    est, f, family, theta, n = _prepare(estimator, f, family, theta, n)
+    seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
+    rows = theta.detach().unsqueeze(0).expand((n,) + tuple(theta.shape)).clone().requires_grad_(True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        draws = est.draws(f, family, rows, **options)
+    (grad,) = torch.autograd.grad(draws.loss.sum(), rows, allow_unused=True)
+    if grad is None:
+        grad = torch.zeros_like(rows)
+    if not bool(torch.isfinite(grad).all()):
+        raise ValueError(f"estimator {est.name!r} produced non-finite gradients: f's derivative is not "
+                         f"finite on the samples, or theta is too close to the edge of its range")
+    return grad.detach()
+
+
+def surrogate(estimator: str | Estimator, f: Objective, family: str, theta: torch.Tensor, n: int = 1,
+              **options: object) -> Surrogate:
+    r"""A scalar surrogate loss for training: ``loss.backward()`` adds the estimator's gradient.
+
+    ``theta`` may be the output of a network; the gradient flows into it and upstream. The gradient of
+    ``loss`` is the mean of ``n`` single-sample estimates; ``value`` is the mean of ``f`` over the draws
+    (detached), to report the objective. Uses the global random state (seed it with ``torch.manual_seed``).
+    """
+    est, f, family, theta, n = _prepare(estimator, f, family, theta, n)
+    rows = theta.unsqueeze(0).expand((n,) + tuple(theta.shape))
+    draws = est.draws(f, family, rows, **options)
+    return Surrogate(draws.loss.mean(), draws.value.mean().detach())

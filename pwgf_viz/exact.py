@@ -1,0 +1,141 @@
+r"""Exact values and gradients of :math:`L(\theta) = \mathbb{E}_{p_\theta}[f(z)]` by enumeration.
+
+These are the book's oracle (chapter 1, equations ``eq-objective`` and ``eq-exact-gradient``): every
+estimator is compared against them. The sum
+
+.. math:: L(\theta) = \sum_{z \in \mathcal{Z}} p_\theta(z)\, f(z)
+
+runs over every configuration of the whole draw ``z`` and is differentiated with autograd, in float64.
+
+Sizes (refused beyond, with a ``ValueError``):
+
+- Bernoulli: at most :data:`MAX_BERNOULLI_DIM` = 20 coordinates (:math:`2^{20}` configurations);
+- categorical: at most :data:`MAX_CONFIGURATIONS` = :math:`10^6` configurations :math:`K^d`;
+- Poisson: each coordinate :math:`i` of :math:`d` is truncated at the smallest :math:`k_i` with
+  :math:`P(z_i > k_i) < \delta / d`, :math:`\delta` = :data:`POISSON_TAIL` = :math:`10^{-12}`, so the
+  dropped configurations carry total probability below :math:`\delta` (union bound). The value is then
+  exact up to :math:`\delta \sup_{\text{dropped}} |f|`; the product of the :math:`k_i + 1` must not
+  exceed :data:`MAX_CONFIGURATIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+from scipy import stats
+
+from . import families
+from .validation import check_objective, check_parameter, evaluate_objective
+
+MAX_BERNOULLI_DIM = 20
+MAX_CONFIGURATIONS = 1_000_000
+POISSON_TAIL = 1e-12
+_CHUNK = 1 << 16
+
+Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+def poisson_truncation(rates: torch.Tensor, tail: float = POISSON_TAIL) -> np.ndarray:
+    r"""Per-coordinate upper ends: the smallest :math:`k_i` with :math:`P(z_i > k_i) < \text{tail}/d`."""
+    flat = rates.detach().reshape(-1).double().cpu().numpy()
+    q = tail / flat.size
+    ks = stats.poisson.isf(q, flat).astype(np.int64)
+    # isf returns the smallest k with sf(k) <= q; step up while rounding leaves sf(k) >= q.
+    while np.any(stats.poisson.sf(ks, flat) >= q):
+        ks = ks + (stats.poisson.sf(ks, flat) >= q)
+    return ks
+
+
+def _radices(family: str, theta: torch.Tensor) -> tuple[np.ndarray, int]:
+    """Mixed-radix description of the support: one radix per coordinate, and their product."""
+    if family == "bernoulli":
+        d = theta.numel()
+        if d > MAX_BERNOULLI_DIM:
+            raise ValueError(f"theta has {d} Bernoulli coordinates; exact enumeration handles at most "
+                             f"{MAX_BERNOULLI_DIM} (2^{MAX_BERNOULLI_DIM} configurations)")
+        radices = np.full(d, 2, dtype=np.int64)
+    elif family == "categorical":
+        k = theta.shape[-1]
+        d = theta.numel() // k
+        radices = np.full(d, k, dtype=np.int64)
+    else:
+        radices = poisson_truncation(theta) + 1
+    total = float(np.prod(radices.astype(np.float64)))
+    if total > MAX_CONFIGURATIONS:
+        raise ValueError(f"theta describes {total:.3g} configurations; exact enumeration handles at most "
+                         f"{MAX_CONFIGURATIONS:.0e} (bernoulli: d <= 20; categorical: K^d <= 1e6; "
+                         f"poisson: product of truncated supports <= 1e6)")
+    return radices, int(total)
+
+
+def enumerate_support(family: str, theta: torch.Tensor) -> Iterator[torch.Tensor]:
+    """Yield every configuration of a whole draw, in chunks of shape ``(m, *theta.shape)`` (float64).
+
+    Poisson supports are truncated as documented in the module docstring.
+    """
+    radices, total = _radices(family, theta)
+    weights = np.concatenate([np.cumprod(radices[::-1])[::-1][1:], [1]]).astype(np.int64)
+    for start in range(0, total, _CHUNK):
+        index = np.arange(start, min(start + _CHUNK, total), dtype=np.int64)
+        digits = torch.from_numpy((index[:, None] // weights[None, :]) % radices[None, :])
+        if family == "categorical":
+            k = theta.shape[-1]
+            z = torch.nn.functional.one_hot(digits, k).to(torch.float64)
+        else:
+            z = digits.to(torch.float64)
+        yield z.reshape((len(index),) + tuple(theta.shape))
+
+
+def _expectation(f: Objective, family: str, theta: torch.Tensor) -> torch.Tensor:
+    """Differentiable float64 sum of ``p_theta(z) f(z)`` over the (truncated) support."""
+    total = theta.new_zeros((), dtype=torch.float64)
+    for z in enumerate_support(family, theta):
+        weights = families.log_prob(family, theta, z).exp()
+        total = total + (weights * evaluate_objective(f, z).to(torch.float64)).sum()
+    return total
+
+
+def exact_expectation(f: Objective, family: str, theta: object) -> float:
+    r"""The exact value of :math:`L(\theta) = \mathbb{E}_{p_\theta}[f(z)]` (eq. ``eq-objective``).
+
+    ``f`` maps a float tensor of shape ``(m, *theta.shape)`` to shape ``(m,)``.
+    """
+    f = check_objective(f)
+    theta = check_parameter(family, theta).detach().to(torch.float64)
+    with torch.no_grad():
+        return float(_expectation(f, family, theta))
+
+
+def exact_gradient(f: Objective, family: str, theta: object) -> torch.Tensor:
+    r"""The exact gradient :math:`\nabla_\theta L(\theta)` by enumeration (eq. ``eq-exact-gradient``).
+
+    Returns a float64 tensor of ``theta``'s shape: with respect to the probabilities (Bernoulli), the
+    logits (categorical) or the rates (Poisson).
+    """
+    f = check_objective(f)
+    theta = check_parameter(family, theta).detach().to(torch.float64).requires_grad_(True)
+    (grad,) = torch.autograd.grad(_expectation(f, family, theta), theta)
+    return grad
+
+
+def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
+    r"""The exact mean of the straight-through estimator, :math:`\mathbb{E}_{p_\theta}[\nabla_z f(z)]`.
+
+    Mapped to ``theta`` by the chain rule through the mean map (eq. ``eq-st``): unchanged for Bernoulli
+    and Poisson, :math:`J_{\mathrm{softmax}}^\top \mathbb{E}[\nabla_z f(z)]` for categorical logits. The
+    ST estimator's bias is ``exact_st_mean(...) - exact_gradient(...)``.
+    """
+    f = check_objective(f)
+    theta = check_parameter(family, theta).detach().to(torch.float64)
+    grad_mean = torch.zeros_like(theta)
+    for z in enumerate_support(family, theta):
+        z = z.requires_grad_(True)
+        values = evaluate_objective(f, z)
+        (grad_z,) = torch.autograd.grad(values.sum(), z, allow_unused=True)
+        if grad_z is None:
+            continue
+        weights = families.log_prob(family, theta, z.detach()).exp()
+        grad_mean = grad_mean + torch.einsum("m,m...->...", weights, grad_z.to(torch.float64))
+    return families.mean_gradient_to_parameter(family, theta, grad_mean)
