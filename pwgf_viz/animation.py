@@ -1,0 +1,79 @@
+"""Animations for the static site: matplotlib ``FuncAnimation`` rendered as self-contained JavaScript players.
+
+``to_jshtml`` embeds one PNG per frame, so every animation here keeps its frame count and figure size
+small (a page must stay under 3 MB): :data:`MAX_FRAMES` frames at :data:`DPI` dots per inch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML
+from matplotlib.animation import FuncAnimation
+
+from .exact import exact_expectation
+from .objectives import Objective
+from .plots import COLORS, bernoulli_loss_curve
+from .validation import check_count
+
+MAX_FRAMES = 60
+DPI = 72
+
+
+def frame_indices(length: int, frames: int) -> np.ndarray:
+    """At most ``frames`` indices spread evenly over ``range(length)``, always including the last."""
+    frames = check_count(frames, "frames", minimum=2, maximum=MAX_FRAMES)
+    return np.unique(np.linspace(0, length - 1, min(frames, length)).round().astype(int))
+
+
+def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int = 30,
+                      estimators: Sequence[str] | None = None, title: str = "") -> FuncAnimation:
+    """Gradient descent on a 1-D Bernoulli parameter under several gradients, as an animation.
+
+    Left: the exact loss :math:`L(p)` with one marker per estimator at :math:`(p_t, L(p_t))`. Right: the
+    trajectories :math:`p_t` drawn up to step :math:`t`. ``paths`` maps names to arrays of iterates
+    (from :func:`pwgf_viz.descent.sgd_trajectory`), all of the same length.
+    """
+    names = list(estimators or paths)
+    if not names:
+        raise ValueError("paths must hold at least one trajectory")
+    series = {name: np.asarray(paths[name], dtype=float).reshape(len(paths[name]), -1)[:, 0] for name in names}
+    lengths = {len(s) for s in series.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"paths must all have the same length; got lengths {sorted(lengths)}")
+    length = lengths.pop()
+    losses = {name: np.array([exact_expectation(f, "bernoulli", [p]) for p in s]) for name, s in series.items()}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 2.9), dpi=DPI)
+    bernoulli_loss_curve(f, left)
+    right.set_xlim(0, length - 1)
+    right.set_ylim(0, 1)
+    right.set_xlabel("step $t$")
+    right.set_ylabel("$p_t$")
+    markers, lines = {}, {}
+    for name in names:
+        color = COLORS.get(name, "#555555")
+        (markers[name],) = left.plot([], [], "o", color=color, ms=8, label=name)
+        (lines[name],) = right.plot([], [], color=color, lw=1.5)
+    left.legend(fontsize=8, frameon=False, loc="best")
+    caption = fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    steps = np.arange(length)
+
+    def draw(t: int) -> list:
+        for name in names:
+            markers[name].set_data([series[name][t]], [losses[name][t]])
+            lines[name].set_data(steps[: t + 1], series[name][: t + 1])
+        caption.set_text(f"{title}  step {t}" if title else f"step {t}")
+        return [*markers.values(), *lines.values(), caption]
+
+    anim = FuncAnimation(fig, draw, frames=frame_indices(length, frames), blit=False)
+    plt.close(fig)
+    return anim
+
+
+def player(anim: FuncAnimation, fps: int = 8) -> HTML:
+    """A self-contained JavaScript player (``to_jshtml``) that runs on the static site without a kernel."""
+    fps = check_count(fps, "fps", minimum=1, maximum=60)
+    return HTML(anim.to_jshtml(fps=fps, default_mode="once"))

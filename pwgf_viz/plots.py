@@ -1,0 +1,133 @@
+"""Static figures of the book (matplotlib). Each function returns the figure it draws."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .exact import exact_expectation, exact_gradient, exact_st_mean
+from .objectives import Objective
+from .validation import check_parameter, check_positive
+
+#: One colour per estimator, the same in every figure of the book.
+COLORS: Mapping[str, str] = {
+    "exact": "#000000",
+    "reinforce": "#1f77b4",
+    "reinforce_baseline": "#17becf",
+    "st": "#d62728",
+    "gumbel_softmax": "#9467bd",
+    "st_gumbel_softmax": "#e377c2",
+    "arm": "#2ca02c",
+    "disarm": "#bcbd22",
+}
+
+
+def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact: float,
+                        st_mean: float | None = None, title: str = "", bins: int = 60) -> Figure:
+    """One histogram of single-draw gradient estimates per estimator, on a shared axis, with the exact gradient.
+
+    ``samples`` maps estimator names to 1-D arrays of estimates (one coordinate). The exact gradient is the
+    black line; each estimator's sample mean is a dashed line in its colour, so bias reads as the gap.
+    """
+    if not samples:
+        raise ValueError("samples must map at least one estimator name to its estimates")
+    arrays = {name: np.asarray(values, dtype=float).reshape(-1) for name, values in samples.items()}
+    low = min(float(np.quantile(a, 0.005)) for a in arrays.values())
+    high = max(float(np.quantile(a, 0.995)) for a in arrays.values())
+    low, high = min(low, exact), max(high, exact)
+    pad = 0.05 * (high - low or 1.0)
+    edges = np.linspace(low - pad, high + pad, bins + 1)
+    fig, axes = plt.subplots(len(arrays), 1, figsize=(7, 0.95 * len(arrays) + 0.8), sharex=True, squeeze=False)
+    for ax, (name, values) in zip(axes[:, 0], arrays.items(), strict=True):
+        color = COLORS.get(name, "#555555")
+        ax.hist(np.clip(values, edges[0], edges[-1]), bins=edges, color=color, alpha=0.55, density=True)
+        ax.axvline(exact, color="black", lw=1.6)
+        ax.axvline(values.mean(), color=color, lw=1.6, ls="--")
+        if st_mean is not None and name == "st":
+            ax.axvline(st_mean, color=color, lw=0.8, ls=":")
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.spines[["left", "right", "top"]].set_visible(False)
+    axes[-1, 0].set_xlabel("single-draw gradient estimate (black: exact gradient, dashed: sample mean)")
+    if title:
+        axes[0, 0].set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bernoulli_loss_curve(f: Objective, ax: plt.Axes | None = None, points: int = 101) -> plt.Axes:
+    r"""The exact loss :math:`L(p) = (1-p) f(0) + p f(1)` of a 1-D Bernoulli objective on :math:`p \in (0, 1)`."""
+    ax = ax or plt.gca()
+    grid = np.linspace(0.001, 0.999, points)
+    values = [exact_expectation(f, "bernoulli", [p]) for p in grid]
+    ax.plot(grid, values, color="black", lw=1.5, label="exact $L(p)$")
+    ax.set_xlabel("$p$")
+    ax.set_ylabel("$L(p)$")
+    return ax
+
+
+def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
+    r"""One projected-flow step on a 1-D Bernoulli: move the atoms downhill, then match the mean.
+
+    The atoms :math:`z \in \{0, 1\}` with masses :math:`(1-p, p)` move to :math:`z - \epsilon f'(z)`
+    (the particle step of a Wasserstein gradient flow). The Bernoulli with the moved cloud's mean is
+    :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (chapter 5 proves it).
+    """
+    theta = check_parameter("bernoulli", [p], "p").double()
+    step = check_positive(step, "step")
+    atoms = torch.tensor([[0.0], [1.0]], dtype=torch.float64, requires_grad=True)
+    (slopes,) = torch.autograd.grad(f(atoms).sum(), atoms)
+    moved = (atoms.detach() - step * slopes).reshape(-1).numpy()
+    masses = np.array([1 - p, p])
+    new_p = p - step * float(exact_st_mean(f, "bernoulli", theta))
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.bar([0, 1], masses, width=0.05, color="#1f77b4", label=f"$p_\\theta$, $p={p:g}$")
+    ax.bar(moved, masses, width=0.05, color="#ff7f0e", alpha=0.7, label="atoms moved by $-\\epsilon f'(z)$")
+    for start, end, mass in zip([0, 1], moved, masses, strict=True):
+        ax.annotate("", xy=(end, mass + 0.04), xytext=(start, mass + 0.04),
+                    arrowprops={"arrowstyle": "->", "color": "#ff7f0e"})
+    ax.axvline(p, color="#1f77b4", ls=":", lw=1)
+    ax.axvline(float(masses @ moved), color="#ff7f0e", ls=":", lw=1)
+    ax.bar([0, 1], [1 - new_p, new_p], width=0.02, color="#d62728", label=f"projected back: $p'={new_p:.3f}$")
+    ax.set_xlabel("$z$ (dotted: means before and after the move)")
+    ax.set_ylabel("mass")
+    ax.set_ylim(0, 1.1)
+    ax.legend(loc="upper center", fontsize=8, ncol=3, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def descent_paths_figure(paths: Mapping[str, np.ndarray], f: Objective, lr: float,
+                         estimators: Sequence[str] | None = None) -> Figure:
+    """Trajectories :math:`p_t` of 1-D Bernoulli descent under several gradients, beside the exact loss."""
+    names = list(estimators or paths)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
+    bernoulli_loss_curve(f, left)
+    for name in names:
+        path = np.asarray(paths[name]).reshape(len(paths[name]), -1)[:, 0]
+        right.plot(path, color=COLORS.get(name, "#555555"), label=name)
+        left.plot(path[-1], exact_expectation(f, "bernoulli", [path[-1]]), "o", color=COLORS.get(name))
+    right.set_xlabel("step $t$")
+    right.set_ylabel("$p_t$")
+    right.set_title(f"learning rate {lr:g}", fontsize=9)
+    right.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int = 99) -> plt.Axes:
+    """Exact gradient and exact ST mean of a 1-D Bernoulli objective as functions of :math:`p`."""
+    ax = ax or plt.gca()
+    grid = np.linspace(0.01, 0.99, points)
+    exact = [float(exact_gradient(f, "bernoulli", [p])) for p in grid]
+    st = [float(exact_st_mean(f, "bernoulli", [p])) for p in grid]
+    ax.plot(grid, exact, color=COLORS["exact"], label="exact $L'(p)$")
+    ax.plot(grid, st, color=COLORS["st"], label="mean of ST, $\\mathbb{E}[f'(z)]$")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("$p$")
+    ax.legend(fontsize=8, frameon=False)
+    return ax
