@@ -6,6 +6,7 @@ small (a page must stay under 3 MB): :data:`MAX_FRAMES` frames at :data:`DPI` do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -20,6 +21,7 @@ from .validation import check_count
 
 MAX_FRAMES = 60
 DPI = 72
+_CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*"\s*/?>\n?')
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
@@ -74,6 +76,10 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
 
 
 def player(anim: FuncAnimation, fps: int = 8) -> HTML:
-    """A self-contained JavaScript player (``to_jshtml``) that runs on the static site without a kernel."""
+    """A self-contained JavaScript player (``to_jshtml``) that runs on the static site without a kernel.
+
+    matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is removed so
+    the page loads nothing from the network (the book's theme ships Font Awesome itself).
+    """
     fps = check_count(fps, "fps", minimum=1, maximum=60)
-    return HTML(anim.to_jshtml(fps=fps, default_mode="once"))
+    return HTML(_CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")))

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
-from .validation import check_parameter, check_positive
+from .projection import bernoulli_moment_step
 
 #: One colour per estimator, the same in every figure of the book.
 COLORS: Mapping[str, str] = {
@@ -77,13 +77,8 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
     (the particle step of a Wasserstein gradient flow). The Bernoulli with the moved cloud's mean is
     :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (chapter 5 proves it).
     """
-    theta = check_parameter("bernoulli", [p], "p").double()
-    step = check_positive(step, "step")
-    atoms = torch.tensor([[0.0], [1.0]], dtype=torch.float64, requires_grad=True)
-    (slopes,) = torch.autograd.grad(f(atoms).sum(), atoms)
-    moved = (atoms.detach() - step * slopes).reshape(-1).numpy()
-    masses = np.array([1 - p, p])
-    new_p = p - step * float(exact_st_mean(f, "bernoulli", theta))
+    result = bernoulli_moment_step(f, p, step)
+    moved, masses, new_p = result.moved.numpy(), result.masses.numpy(), result.projected_p
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.bar([0, 1], masses, width=0.05, color="#1f77b4", label=f"$p_\\theta$, $p={p:g}$")
     ax.bar(moved, masses, width=0.05, color="#ff7f0e", alpha=0.7, label="atoms moved by $-\\epsilon f'(z)$")
@@ -91,7 +86,7 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
         ax.annotate("", xy=(end, mass + 0.04), xytext=(start, mass + 0.04),
                     arrowprops={"arrowstyle": "->", "color": "#ff7f0e"})
     ax.axvline(p, color="#1f77b4", ls=":", lw=1)
-    ax.axvline(float(masses @ moved), color="#ff7f0e", ls=":", lw=1)
+    ax.axvline(new_p, color="#ff7f0e", ls=":", lw=1)
     ax.bar([0, 1], [1 - new_p, new_p], width=0.02, color="#d62728", label=f"projected back: $p'={new_p:.3f}$")
     ax.set_xlabel("$z$ (dotted: means before and after the move)")
     ax.set_ylabel("mass")

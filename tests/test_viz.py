@@ -1,0 +1,133 @@
+"""Tests of the book's figures, animations, explorers, comparisons and descent helpers."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import pwgf_viz as pv  # noqa: E402
+from pwgf_viz import animation, compare, descent, objectives, plots, projection, widgets  # noqa: E402
+
+TOY = objectives.quadratic(0.45)
+
+
+def test_estimator_stats_matches_direct_computation() -> None:
+    problem = compare.Problem("toy", TOY, "bernoulli", [0.3])
+    samples = pv.gradient_samples("reinforce", TOY, "bernoulli", [0.3], 5_000, seed=3)
+    stats = compare.estimator_stats(problem, "reinforce", 5_000, seed=3)
+    # Exact gradient of the toy: f(1) - f(0) = 1 - 2 * 0.45 = 0.1.
+    assert stats.exact.item() == pytest.approx(0.1, abs=1e-12)
+    assert stats.bias == pytest.approx(abs(samples.mean().item() - 0.1), rel=1e-9)
+    assert stats.std == pytest.approx(samples.std().item(), rel=1e-9)
+    assert stats.bias_se == pytest.approx(samples.std().item() / np.sqrt(5_000), rel=1e-9)
+
+
+def test_comparison_skips_unsupported_families_and_table_leaves_them_blank() -> None:
+    problems = [compare.Problem("poisson", objectives.quadratic(2.5), "poisson", [4.0])]
+    stats = compare.comparison(problems, ["st", "arm"], n=1_000)
+    assert [s.estimator for s in stats] == ["st"]
+    table = compare.markdown_table(stats, ["st", "arm"])
+    last_row = table.splitlines()[-1]
+    assert last_row.startswith("| poisson | 4.000 |") and last_row.endswith("|  |")
+
+
+def test_problem_rejects_bad_parameter() -> None:
+    with pytest.raises(ValueError, match="theta"):
+        compare.Problem("bad", TOY, "bernoulli", [1.5])
+    with pytest.raises(ValueError, match="family"):
+        compare.Problem("bad", TOY, "gaussian", [0.5])
+
+
+def test_exact_descent_follows_closed_form() -> None:
+    # L'(p) = 0.1 everywhere, so p_t = max(0.8 - 0.05 * 0.1 * t, 1e-3).
+    path = descent.sgd_trajectory("exact", TOY, "bernoulli", [0.8], lr=0.05, steps=40)
+    expected = np.maximum(0.8 - 0.005 * np.arange(41), descent.EDGE)
+    np.testing.assert_allclose(path[:, 0], expected, atol=1e-12)
+
+
+def test_descent_is_reproducible_and_stays_in_range() -> None:
+    a = descent.sgd_trajectory("st", TOY, "bernoulli", [0.8], lr=0.5, steps=30, seed=4)
+    b = descent.sgd_trajectory("st", TOY, "bernoulli", [0.8], lr=0.5, steps=30, seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert a.min() >= descent.EDGE and a.max() <= 1 - descent.EDGE
+
+
+@pytest.mark.parametrize(("kwargs", "error", "name"), [
+    ({"lr": 0.0}, ValueError, "lr"), ({"steps": 0}, ValueError, "steps"), ({"theta0": [1.2]}, ValueError, "theta0"),
+    ({"samples_per_step": 1.5}, TypeError, "samples_per_step"), ({"estimator": "arm", "family": "poisson",
+                                                                    "theta0": [2.0]}, ValueError, "arm"),
+])
+def test_descent_bad_input(kwargs: dict, error: type, name: str) -> None:
+    args = {"estimator": "st", "f": TOY, "family": "bernoulli", "theta0": [0.5], "lr": 0.1, "steps": 5} | kwargs
+    with pytest.raises(error, match=name):
+        descent.sgd_trajectory(**args)
+
+
+def test_moment_step_is_the_st_step() -> None:
+    # The projected parameter is p - eps * E[f'(z)] with E[f'(z)] = p f'(1) + (1 - p) f'(0), f'(z) = 2 (z - 0.45).
+    for p, eps in ((0.3, 0.05), (0.7, 0.2)):
+        step = projection.bernoulli_moment_step(TOY, p, eps)
+        expected = p - eps * (p * 2 * 0.55 + (1 - p) * 2 * (-0.45))
+        assert step.projected_p == pytest.approx(expected, abs=1e-12)
+        assert step.projected_p == pytest.approx(p - eps * pv.exact_st_mean(TOY, "bernoulli", [p]).item(), abs=1e-12)
+    with pytest.raises(ValueError, match="step"):
+        projection.bernoulli_moment_step(TOY, 0.3, -1.0)
+
+
+def test_frame_indices() -> None:
+    idx = animation.frame_indices(101, 30)
+    assert idx[0] == 0 and idx[-1] == 100 and len(idx) == 30 and np.all(np.diff(idx) > 0)
+    assert list(animation.frame_indices(5, 30)) == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="frames"):
+        animation.frame_indices(10, animation.MAX_FRAMES + 1)
+
+
+def test_descent_animation_player_is_self_contained() -> None:
+    paths = {name: descent.sgd_trajectory(name, TOY, "bernoulli", [0.8], lr=0.1, steps=20, seed=0)
+             for name in ("exact", "st")}
+    anim = animation.descent_animation(paths, TOY, frames=6)
+    html = animation.player(anim).data
+    assert html.count("data:image/png;base64") == 6
+    assert "<script" in html and "anim" in html
+    assert "https://" not in html
+    with pytest.raises(ValueError, match="same length"):
+        animation.descent_animation({"a": np.zeros(3), "b": np.zeros(4)}, TOY)
+
+
+def test_gradient_histograms() -> None:
+    fig = plots.gradient_histograms({"st": np.array([-0.9, 1.1, 1.1]), "arm": np.array([0.0, 0.2])}, 0.1)
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="samples"):
+        plots.gradient_histograms({}, 0.1)
+
+
+def test_explorer_redraws_and_offers_a_fallback() -> None:
+    explorer = widgets.EstimatorExplorer(n=100)
+    first = bytes(explorer.image.value)
+    assert first.startswith(b"\x89PNG")
+    explorer.update(p=0.7, estimator="disarm")
+    assert bytes(explorer.image.value) != first and explorer.last_redraw_seconds > 0
+    assert "disarm" in explorer.stats.value
+    # The summary reports the exact gradient of the toy, 1 - 2t = 0.1.
+    assert "exact gradient +0.1000" in explorer.stats.value
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].startswith('<div class="pwgf-widget-fallback"><img src="data:image/png;base64,')
+    with pytest.raises(TypeError, match="colour"):
+        explorer.update(colour="red")
+
+
+def test_objectives_shapes_and_errors() -> None:
+    z = torch.tensor([[0.0, 1.0], [1.0, 1.0]])
+    torch.testing.assert_close(objectives.pair_interaction(0.8)(z), torch.tensor([0.04, 1.44]))
+    with pytest.raises(ValueError, match="2 coordinates"):
+        objectives.pair_interaction()(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="weights"):
+        objectives.linear_score([1.0, 2.0])(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="target"):
+        objectives.quadratic(float("nan"))
