@@ -108,7 +108,7 @@ def _reinforce_baseline(f: Objective, family: str, theta_rows: torch.Tensor) -> 
 def _pathwise(f: Objective, z: torch.Tensor) -> Draws:
     """Surrogate of an estimator whose draw carries its gradient: the objective itself."""
     values = evaluate_objective(f, z)
-    if not values.requires_grad:
+    if z.requires_grad and not values.requires_grad:
         raise TypeError("f must be differentiable in its input (build it from torch operations): "
                         "its output does not depend on the samples")
     return Draws(values, values.detach())

@@ -64,7 +64,7 @@ def _radices(family: str, theta: torch.Tensor) -> tuple[np.ndarray, int]:
     else:
         radices = poisson_truncation(theta) + 1
     total = float(np.prod(radices.astype(np.float64)))
-    if total > MAX_CONFIGURATIONS:
+    if family != "bernoulli" and total > MAX_CONFIGURATIONS:
         raise ValueError(f"theta describes {total:.3g} configurations; exact enumeration handles at most "
                          f"{MAX_CONFIGURATIONS:.0e} (bernoulli: d <= 20; categorical: K^d <= 1e6; "
                          f"poisson: product of truncated supports <= 1e6)")
@@ -155,9 +155,14 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
     for z in enumerate_support(family, theta):
         z = z.requires_grad_(True)
         values = evaluate_objective(f, z)
+        if not values.requires_grad:
+            raise TypeError("f must be differentiable in its input (build it from torch operations): "
+                            "its output does not depend on the samples")
         (grad_z,) = torch.autograd.grad(values.sum(), z, allow_unused=True)
         if grad_z is None:
             continue
+        if not bool(torch.isfinite(grad_z).all()):
+            raise ValueError("f's derivative is not finite on the support: the straight-through mean is undefined")
         weights = families.log_prob(family, theta, z.detach()).exp()
         grad_mean = grad_mean + torch.einsum("m,m...->...", weights, grad_z.to(torch.float64))
     return families.mean_gradient_to_parameter(family, theta, grad_mean)

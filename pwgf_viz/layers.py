@@ -24,7 +24,7 @@ def sample_st(family: str, theta: torch.Tensor) -> torch.Tensor:
     r"""A draw :math:`z \sim p_\theta` with the straight-through gradient (eq. ``eq-st``).
 
     The forward value is the discrete sample; the backward pass treats it as the mean
-    :math:`\mu(\theta)`: ``z + mu - mu.detach()``, so :math:`\partial z / \partial \mu := I`.
+    :math:`\mu(\theta)`: ``z + (mu - mu.detach())``, so :math:`\partial z / \partial \mu := I`.
 
     - Bernoulli: :math:`z = 1[u < p]` and :math:`\partial z/\partial p := 1`;
     - categorical: the one-hot sample with the gradient of the probabilities ``softmax(theta)``
@@ -36,7 +36,7 @@ def sample_st(family: str, theta: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         z = families.distribution(family, theta).sample()
     mu = families.mean(family, theta)
-    return z + mu - mu.detach()
+    return z + (mu - mu.detach())   # adds an exact zero: the forward value stays discrete
 
 
 def _relaxed_sample(family: str, theta: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -76,4 +76,4 @@ def sample_gumbel_softmax(family: str, theta: torch.Tensor, temperature: float =
     soft = _relaxed_sample(family, theta, temperature)
     if not hard:
         return soft
-    return _harden(family, soft.detach()) + soft - soft.detach()
+    return _harden(family, soft.detach()) + (soft - soft.detach())
