@@ -1,0 +1,83 @@
+# Build and test the pwgf book. Every target installs what it needs:
+#   make book   - venv + vendored JS, then build the HTML site into _build/html
+#   make test   - book + Debian chromium, then ruff and pytest (unit + site + browser tests)
+#   make clean  - remove _build (the execution cache too)
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3.11
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+# The CPU-only torch wheel lies in /opt/wheels on the project's machines: always
+# offer it to pip (even when PIP_FIND_LINKS is unset), so torch==2.13.0 resolves to
+# 2.13.0+cpu and never to PyPI's multi-GB CUDA build.
+FIND_LINKS := $(if $(wildcard /opt/wheels/*.whl),--find-links /opt/wheels)
+# Playwright drives Debian's chromium; it must never download a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Lint what exists (git does not keep empty folders, so some may be absent).
+LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks)
+
+.PHONY: venv vendor book browser test lint clean distclean
+
+## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@start=$$(date +%s); \
+	if [ ! -x $(VENV_PY) ]; then $(PYTHON) -m venv $(VENV); fi; \
+	$(VENV_PY) -m pip install --quiet --upgrade pip; \
+	$(VENV_PY) -m pip install --quiet $(FIND_LINKS) -r requirements.txt; \
+	touch $@; \
+	echo "venv ready in $$(( $$(date +%s) - start )) s"
+
+## vendor: MathJax, RequireJS and the widget manager from npm into _static/vendor/
+vendor: _static/vendor/.installed
+_static/vendor/.installed: scripts/vendor_assets.sh
+	scripts/vendor_assets.sh
+	touch $@
+
+## book: build the HTML site; warnings (and nitpicky missing references) are errors
+# Sphinx copies _static/ only when some page is rewritten, and does not see edits
+# to the local extension: after such changes rebuild every page (--all; executed
+# notebooks still come from the cache). Old execution reports are stale.
+book: venv vendor
+	@start=$$(date +%s); \
+	all=; \
+	if [ ! -f _build/html/.buildinfo ] || \
+	   [ -n "$$(find _static scripts -newer _build/html/.buildinfo -print -quit)" ]; then all=--all; fi; \
+	rm -rf _build/html/reports; \
+	if ! $(JB) build . --warningiserror --nitpick --keep-going --builder html $$all; then \
+	  rm -f _build/.doctrees/environment.pickle; \
+	  echo "make book: the build failed (see the warnings above)." >&2; \
+	  exit 1; \
+	fi; \
+	echo "book built in $$(( $$(date +%s) - start )) s"; \
+	echo "Open file://$(CURDIR)/_build/html/index.html"
+
+## browser: Debian's chromium for the Playwright tests
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; \
+	fi
+	@$(CHROMIUM) --version
+
+lint: venv
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+
+## test: lint + all tests (the site and browser tests check the freshly built book)
+test: venv book browser
+	@status=0; \
+	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
+	$(VENV_PY) -m pytest || status=1; \
+	exit $$status
+
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) .vendor _static/vendor .pytest_cache .ruff_cache .hypothesis
