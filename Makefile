@@ -37,6 +37,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 ## vendor: MathJax, RequireJS and the widget manager from npm into _static/vendor/
 vendor: _static/vendor/.installed
 _static/vendor/.installed: scripts/vendor_assets.sh
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends npm; }
 	scripts/vendor_assets.sh
 	touch $@
 

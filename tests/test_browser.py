@@ -25,7 +25,7 @@ IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = [
 # Leftover TeX in the rendered text means MathJax did not typeset something.
 RAW_TEX = ("$$", "\\begin{", "\\(", "\\[")
 
-PAGES = site_pages()  # empty without a site: then the site_dir fixture's failure explains
+PAGES = site_pages()  # a placeholder without a site: the site_dir fixture then explains
 
 
 @dataclass
