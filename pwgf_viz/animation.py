@@ -20,7 +20,7 @@ from .plots import COLORS, bernoulli_loss_curve
 from .validation import check_count
 
 MAX_FRAMES = 60
-DPI = 72
+DPI = 80
 _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*"\s*/?>\n?')
 
 

@@ -81,17 +81,17 @@ def comparison(problems: Sequence[Problem], estimators: Sequence[str], n: int = 
 
 
 def markdown_table(stats: Sequence[EstimatorStats], estimators: Sequence[str]) -> str:
-    """A Markdown table: one row per problem, ``bias / std`` per estimator (blank if unsupported)."""
+    """A Markdown table: one row per estimator, one column per problem, cells ``bias / std`` (blank: unsupported).
+
+    The first row gives each problem's exact gradient norm, the scale against which bias and std are read.
+    """
     problems = list(dict.fromkeys(s.problem for s in stats))
     cell = {(s.problem, s.estimator): s for s in stats}
-    head = "| problem | exact ‖∇L‖ | " + " | ".join(f"`{e}`" for e in estimators) + " |"
-    rule = "|---|---:|" + "---:|" * len(estimators)
-    rows = [head, rule]
-    for p in problems:
-        exact = next(s.exact for s in stats if s.problem == p)
-        entries = []
-        for e in estimators:
-            s = cell.get((p, e))
-            entries.append("" if s is None else f"{s.bias:.3f} / {s.std:.3f}")
-        rows.append(f"| {p} | {float(exact.norm()):.3f} | " + " | ".join(entries) + " |")
+    exact = {s.problem: float(s.exact.norm()) for s in stats}
+    rows = ["| estimator | " + " | ".join(problems) + " |", "|---|" + "---:|" * len(problems),
+            "| *exact ‖∇L‖* | " + " | ".join(f"*{exact[p]:.3f}*" for p in problems) + " |"]
+    for e in estimators:
+        entries = [f"{cell[p, e].bias:.3f}\u00a0/\u00a0{cell[p, e].std:.3f}" if (p, e) in cell else ""
+                   for p in problems]   # no-break spaces keep "bias / std" on one line
+        rows.append(f"| `{e}` | " + " | ".join(entries) + " |")
     return "\n".join(rows)
