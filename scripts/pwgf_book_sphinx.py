@@ -8,12 +8,7 @@
    widget state (``nb_ipywidgets_js``). So drop ``vendor/...`` from
    ``html_js_files`` / ``html_css_files`` again.
 2. Fail early, with the command to run, if the vendored files are missing.
-3. matplotlib's ``Animation.to_jshtml()`` output starts with a stylesheet link to
-   Font Awesome 4.4 on a CDN (``maxcdn.bootstrapcdn.com``), which a reader's
-   browser would fetch on page load. The player's ``<i class="fa fa-...">``
-   icons are drawn by the Font Awesome that the theme already ships, so that
-   exact link is removed from raw HTML outputs.
-4. Sphinx < 8.2 writes an inline ``<script>`` that an extension adds after the
+3. Sphinx < 8.2 writes an inline ``<script>`` that an extension adds after the
    builder started (``app.add_js_file(None, body=...)``) twice, so sphinx-thebe's
    ``const THEBE_JS_URL = ...`` is declared twice and every page throws
    "Identifier 'THEBE_JS_URL' has already been declared". Backport of the fix
@@ -22,11 +17,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import sphinx
-from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
@@ -35,13 +28,6 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 VENDOR_PREFIX = "vendor/"
-
-# Exactly the link in matplotlib/_animation_data.py (JS_INCLUDE), whitespace-tolerant.
-MPL_FONT_AWESOME_LINK = re.compile(
-    r"<link\s+rel=\"stylesheet\"\s+"
-    r"href=\"https://maxcdn\.bootstrapcdn\.com/font-awesome/4\.4\.0/css/font-awesome\.min\.css\"\s*/?>\n?"
-)
-
 
 def _filename(entry: str | tuple | list) -> str:
     return entry if isinstance(entry, str) else entry[0]
@@ -71,17 +57,6 @@ def check_vendor_assets(app: Sphinx, config: Config) -> None:
         )
 
 
-def strip_cdn_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Remove matplotlib's Font Awesome CDN stylesheet from raw HTML outputs."""
-    for node in list(doctree.findall(nodes.raw)):
-        if "html" not in node.get("format", "").split():
-            continue
-        text = node.astext()
-        new_text, count = MPL_FONT_AWESOME_LINK.subn("", text)
-        if count:
-            node.replace_self(nodes.raw(node.rawsource, new_text, **node.attributes))
-
-
 def dedupe_inline_js(app: Sphinx) -> None:
     """Backport of sphinx-doc/sphinx#13402 (``None`` vs ``''`` inline-script duplicates)."""
     builder = app.builder
@@ -100,5 +75,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", drop_vendor_assets, priority=900)
     app.connect("config-inited", check_vendor_assets, priority=900)
     app.connect("builder-inited", dedupe_inline_js)
-    app.connect("doctree-resolved", strip_cdn_links)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
