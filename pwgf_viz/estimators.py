@@ -215,7 +215,7 @@ def _prepare(estimator: object, f: object, family: object, theta: object, n: obj
              ) -> tuple[Estimator, Objective, str, torch.Tensor, int]:
     est = get_estimator(estimator)
     f = check_objective(f)
-    family = est.check_family(check_family(family))
+    family = est.check_family(family)
     theta = check_parameter(family, theta)
     n = check_count(n, "n", minimum=est.min_samples)
     if n * theta.numel() > MAX_ELEMENTS:

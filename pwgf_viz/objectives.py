@@ -32,12 +32,11 @@ def _flat(z: torch.Tensor) -> torch.Tensor:
 def quadratic(target: float | list[float] = 0.45) -> Objective:
     r""":math:`f(z) = \sum_i (z_i - t_i)^2`, the classic toy of REBAR, RELAX and ARM (chapter 1, ``eq-toy``)."""
     t = as_parameter(target, "target").detach().to(torch.float64).reshape(-1)
-    label = f"{t.item():g}" if t.numel() == 1 else "t"
 
     def f(z: torch.Tensor) -> torch.Tensor:
         return ((_flat(z) - t.to(z.dtype)) ** 2).sum(-1)
 
-    return Objective(rf"(z - {label})^2" if t.numel() == 1 else r"\sum_i (z_i - t_i)^2", f)
+    return Objective(rf"(z - {t.item():g})^2" if t.numel() == 1 else r"\sum_i (z_i - t_i)^2", f)
 
 
 def pair_interaction(offset: float = 0.8) -> Objective:

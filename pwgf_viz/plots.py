@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -75,7 +75,7 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
 
     The atoms :math:`z \in \{0, 1\}` with masses :math:`(1-p, p)` move to :math:`z - \epsilon f'(z)`
     (the particle step of a Wasserstein gradient flow). The Bernoulli with the moved cloud's mean is
-    :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (chapter 5 proves it).
+    :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (Part III derives it).
     """
     result = bernoulli_moment_step(f, p, step)
     moved, masses, new_p = result.moved.numpy(), result.masses.numpy(), result.projected_p
@@ -92,24 +92,6 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
     ax.set_ylabel("mass")
     ax.set_ylim(0, 1.1)
     ax.legend(loc="upper center", fontsize=8, ncol=3, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def descent_paths_figure(paths: Mapping[str, np.ndarray], f: Objective, lr: float,
-                         estimators: Sequence[str] | None = None) -> Figure:
-    """Trajectories :math:`p_t` of 1-D Bernoulli descent under several gradients, beside the exact loss."""
-    names = list(estimators or paths)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-    bernoulli_loss_curve(f, left)
-    for name in names:
-        path = np.asarray(paths[name]).reshape(len(paths[name]), -1)[:, 0]
-        right.plot(path, color=COLORS.get(name, "#555555"), label=name)
-        left.plot(path[-1], exact_expectation(f, "bernoulli", [path[-1]]), "o", color=COLORS.get(name))
-    right.set_xlabel("step $t$")
-    right.set_ylabel("$p_t$")
-    right.set_title(f"learning rate {lr:g}", fontsize=9)
-    right.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

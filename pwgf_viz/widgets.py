@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.figure import Figure
 
+from .compare import Problem, estimator_stats
 from .estimators import ESTIMATORS, gradient_samples
 from .exact import exact_gradient, exact_st_mean
 from .objectives import quadratic
@@ -71,16 +71,16 @@ class EstimatorExplorer:
 
     def figure(self, estimator: str, p: float, t: float, n: int) -> tuple[Figure, str]:
         """The explorer's figure and its one-line summary for the given settings."""
-        f = quadratic(t)
-        samples = gradient_samples(estimator, f, "bernoulli", [p], n, seed=self.seed)[:, 0].numpy()
-        exact = float(exact_gradient(f, "bernoulli", [p]))
-        st_mean = float(exact_st_mean(f, "bernoulli", [p]))
-        fig = gradient_histograms({estimator: samples}, exact, st_mean if estimator == "st" else None,
-                                  title=f"$f(z) = {f.latex}$, $p = {p:.2f}$, $n = {n}$", bins=40)
+        problem = Problem("toy", quadratic(t), "bernoulli", [p])
+        samples = gradient_samples(estimator, problem.f, "bernoulli", [p], n, seed=self.seed)
+        stats = estimator_stats(problem, estimator, n, samples=samples)
+        exact, mean = stats.exact.item(), stats.mean.item()
+        st_mean = float(exact_st_mean(problem.f, "bernoulli", [p])) if estimator == "st" else None
+        fig = gradient_histograms({estimator: samples[:, 0]}, exact, st_mean,
+                                  title=f"$f(z) = {problem.f.latex}$, $p = {p:.2f}$, $n = {n}$", bins=40)
         fig.set_size_inches(6.5, 2.2)
-        bias, std = samples.mean() - exact, samples.std(ddof=1)
-        summary = (f"exact gradient {exact:+.4f} · mean of {estimator} {samples.mean():+.4f} · "
-                   f"bias {bias:+.4f} (standard error {std / np.sqrt(n):.4f}) · std {std:.4f}")
+        summary = (f"exact gradient {exact:+.4f} · mean of {estimator} {mean:+.4f} · "
+                   f"bias {mean - exact:+.4f} (standard error {stats.bias_se:.4f}) · std {stats.std:.4f}")
         return fig, summary
 
     def update(self, **settings: object) -> None:
