@@ -83,7 +83,7 @@ class EstimatorExplorer:
             raise ValueError(f"estimator must be one of {names}; got {estimator!r}")
         p = _in_range(p, "p", 0.02, 0.98)
         t = _in_range(t, "t", 0.0, 1.0)
-        if isinstance(n, bool) or n not in self.SIZES:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n not in self.SIZES:
             raise ValueError(f"n must be one of {self.SIZES}; got {n!r}")
         self.seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
         self.estimator = w.Dropdown(options=names, value=estimator, description="estimator")
