@@ -59,11 +59,12 @@ results: dict[str, object] = {}
 
 
 def report(line: str, value: float | None = None, target: float | None = None, higher_is_better: bool = False,
-           name: str | None = None) -> None:
+           name: str | None = None, unit: str = "") -> None:
     """Print one figure; with a target, say whether it is met and remember the misses."""
     if target is not None and value is not None:
         ok = value >= target if higher_is_better else value <= target
-        line += f" (target {'>=' if higher_is_better else '<='} {target:g}: {'met' if ok else 'MISSED'})"
+        shown = f"{target / MIB:g} MiB" if unit == "bytes" else f"{target:g}{unit}"
+        line += f" (target {'>=' if higher_is_better else '<='} {shown}: {'met' if ok else 'MISSED'})"
         if not ok:
             missed.append(line)
     print(line, flush=True)
@@ -133,14 +134,14 @@ def bench_build(keep: bool) -> None:
         scratch_copy(scratch)
         cold = timed_build(scratch, scratch / "cold-build.log")
         report(f"cold build (all chapters executed): {cold:.1f} s", cold, TARGETS["cold_build_s"],
-               name="cold_build_s")
+               name="cold_build_s", unit=" s")
         execution = chapter_execution_seconds(scratch / "_build" / ".jupyter_cache")
         # The cached rebuild renders every page again; the notebooks come from the execution cache.
         shutil.rmtree(scratch / "_build" / "html")
         shutil.rmtree(scratch / "_build" / ".doctrees")
         cached = timed_build(scratch, scratch / "cached-build.log")
         report(f"cached rebuild (every page rendered, notebooks from the cache): {cached:.1f} s", cached,
-               TARGETS["cached_rebuild_s"], name="cached_rebuild_s")
+               TARGETS["cached_rebuild_s"], name="cached_rebuild_s", unit=" s")
         noop = timed_build(scratch, scratch / "noop-build.log")
         report(f"no-change rebuild (what `make book` does when nothing changed): {noop:.1f} s", noop,
                name="noop_rebuild_s")
@@ -151,7 +152,7 @@ def bench_build(keep: bool) -> None:
             executed = f"execution {seconds:.1f} s" if seconds is not None else "not executed (no code cells)"
             report(f"chapter {docname}: {executed}, page {(html + images) / MIB:.2f} MiB "
                    f"(HTML with embedded animations {html / MIB:.2f} MiB + images {images / MIB:.2f} MiB)",
-                   html + images, TARGETS["page_bytes"], name=f"page_bytes[{docname}]")
+                   html + images, TARGETS["page_bytes"], name=f"page_bytes[{docname}]", unit="bytes")
             results[f"execution_s[{docname}]"] = seconds
     finally:
         if keep:
@@ -209,7 +210,8 @@ def bench_widgets(changes: int = 50) -> None:
                f"median {row['median_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms "
                f"(the explorer's own timer: median {row['redraw_median_ms']:.1f} ms; "
                f"CPU time median {row['cpu_median_ms']:.1f} ms)",
-               row["median_ms"], TARGETS["widget_median_ms"], name=f"widget_median_ms[{row['explorer']}]")
+               row["median_ms"], TARGETS["widget_median_ms"], name=f"widget_median_ms[{row['explorer']}]",
+               unit=" ms")
         results[f"widget_p95_ms[{row['explorer']}]"] = row["p95_ms"]
 
 
@@ -254,7 +256,7 @@ def bench_estimators(n: int = 10_000) -> None:
             ratio = loop / vector
             report(f"estimator {name} ({family}, n = {n}): vectorised {1e3 * vector:.1f} ms, loop {loop:.2f} s, "
                    f"ratio {ratio:.0f}x; {agree} (max |z| = {z:.2f})", ratio, TARGETS["estimator_ratio"],
-                   higher_is_better=True, name=f"estimator_ratio[{name},{family}]")
+                   higher_is_better=True, name=f"estimator_ratio[{name},{family}]", unit="x")
 
 
 # ------------------------------------------------------------------------------------------------- W2
@@ -288,7 +290,7 @@ def bench_w2() -> None:
             target = TARGETS["w2_ratio_1e4"] if n == 10_000 else None
             report(f"W2 n = {n} {label}: {1e3 * fast:.2f} ms, ot.emd2 (with its cost matrix) {emd:.2f} s, "
                    f"ratio {emd / fast:.0f}x, same W2^2 = {exact:.6f} (|diff| {abs(value - exact):.1e})",
-                   emd / fast, target, higher_is_better=True, name=f"w2_ratio[{label},{n}]")
+                   emd / fast, target, higher_is_better=True, name=f"w2_ratio[{label},{n}]", unit="x")
 
 
 SECTIONS = {"build": None, "widgets": bench_widgets, "estimators": bench_estimators, "w2": bench_w2}
