@@ -21,6 +21,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 import pwgf_viz as pv  # noqa: E402
 from pwgf_viz import animation, compare, descent, exact, families, objectives, plots, projection, widgets  # noqa: E402
@@ -236,7 +238,7 @@ def test_frame_indices(length, frames):
 def test_gradient_histograms_accepts_finite_samples(values, exact, bins):
     fig = plots.gradient_histograms({"st": np.array(values)}, exact, bins=bins)
     assert len(fig.axes) == 1
-    matplotlib.pyplot.close(fig)
+    plt.close(fig)
 
 
 def test_families_log_prob_is_exact_near_one():
@@ -413,3 +415,59 @@ def test_explorer_refuses_out_of_range_settings(setting, value):
         return
     with pytest.raises(BAD, match=setting):
         widgets.EstimatorExplorer(**{setting: value})
+
+
+BAD_COUNTS = st.one_of(st.integers(max_value=0), st.integers(min_value=10**9), st.floats(), st.text(max_size=2),
+                       st.none(), st.booleans())
+
+
+@SETTINGS
+@given(value=BAD_COUNTS, which=st.sampled_from(["points:loss", "points:gradient", "bins", "frames", "fps", "dpi"]))
+def test_bad_counts_named(value, which):
+    f = objectives.quadratic(0.45)
+    calls = {
+        "points:loss": lambda: plots.bernoulli_loss_curve(f, points=value),
+        "points:gradient": lambda: plots.exact_gradient_curve(f, points=value),
+        "bins": lambda: plots.gradient_histograms({"st": np.array([0.1, 0.2])}, 0.1, bins=value),
+        "frames": lambda: animation.frame_indices(10, value),
+        "fps": lambda: animation.player(None, fps=value),
+        "dpi": lambda: widgets.figure_png(Figure(), dpi=value),
+    }
+    with pytest.raises(BAD, match=which.split(":")[0]):
+        calls[which]()
+    plt.close("all")
+
+
+@FEW
+@given(p=st.floats(min_value=1e-12, max_value=1 - 1e-12), step=st.floats(min_value=1e-3, max_value=1.0))
+def test_pwgf_step_figure_valid(p, step):
+    fig = plots.pwgf_step_figure(objectives.quadratic(0.45), p, step)
+    assert len(fig.axes) == 1
+    plt.close(fig)
+
+
+@SETTINGS
+@given(p=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.text(max_size=2), st.none()))
+def test_pwgf_step_figure_bad_p_named(p):
+    with pytest.raises(BAD, match=r"\bp\b"):
+        plots.pwgf_step_figure(objectives.quadratic(0.45), p, 0.1)
+
+
+@SETTINGS
+@given(path=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=10).filter(
+    lambda v: not all(0 < x < 1 for x in v)))
+def test_descent_animation_bad_paths_named(path):
+    with pytest.raises(ValueError, match="paths"):
+        animation.descent_animation({"st": np.array(path)}, objectives.quadratic(0.45))
+
+
+@SETTINGS
+@given(fig=st.one_of(st.none(), st.integers(), st.text(max_size=3), st.just(np.zeros((2, 2)))))
+def test_figure_png_refuses_non_figures(fig):
+    with pytest.raises(TypeError, match="fig"):
+        widgets.figure_png(fig)
+
+
+def test_markdown_table_refuses_no_stats():
+    with pytest.raises(ValueError, match="stats"):
+        compare.markdown_table([], ["st"])
