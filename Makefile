@@ -1,6 +1,7 @@
 # Build and test the pwgf book. Every target installs what it needs:
 #   make book   - venv + vendored JS, then build the HTML site into _build/html
 #   make test   - book + Debian chromium, then ruff and pytest (unit + site + browser tests)
+#   make bench  - benchmarks (cold and cached build, pages, widgets, estimators, W2); not part of test
 #   make clean  - remove _build (the execution cache too)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,8 +22,12 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Lint what exists (git does not keep empty folders, so some may be absent).
 LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks)
+# The build, the tests and every kernel they start run with Python's sockets refusing
+# any non-loopback connection or name lookup (scripts/netguard/): nothing may be
+# downloaded. Not used for `make venv`/`make vendor`, which install from registries.
+NO_NETWORK := PWGF_NO_NETWORK=1 PYTHONPATH=$(CURDIR)/scripts/netguard$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv vendor book browser test lint clean distclean
+.PHONY: venv vendor book browser test bench lint clean distclean
 
 ## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
 venv: $(VENV)/.installed
@@ -52,7 +57,9 @@ book: venv vendor
 	if [ ! -f _build/html/.buildinfo ] || \
 	   [ -n "$$(find _static scripts -newer _build/html/.buildinfo -print -quit)" ]; then all=--all; fi; \
 	rm -rf _build/html/reports; \
-	if ! $(JB) build . --warningiserror --nitpick --keep-going --builder html $$all; then \
+	mkdir -p _build; \
+	if ! $(NO_NETWORK) PWGF_NETGUARD_LOG=$(CURDIR)/_build/netguard.log \
+	     $(JB) build . --warningiserror --nitpick --keep-going --builder html $$all; then \
 	  rm -f _build/.doctrees/environment.pickle; \
 	  echo "make book: the build failed (see the warnings above)." >&2; \
 	  exit 1; \
@@ -75,8 +82,12 @@ lint: venv
 test: venv book browser
 	@status=0; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
-	$(VENV_PY) -m pytest || status=1; \
+	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \
 	exit $$status
+
+## bench: print every benchmark figure with its target (benchmarks/run.py; builds in a scratch copy)
+bench: venv vendor
+	$(NO_NETWORK) $(VENV_PY) benchmarks/run.py
 
 clean:
 	rm -rf _build

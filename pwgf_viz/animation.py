@@ -26,6 +26,7 @@ _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
     """At most ``frames`` indices spread evenly over ``range(length)``, always including the last."""
+    length = check_count(length, "length", minimum=1)
     frames = check_count(frames, "frames", minimum=2, maximum=MAX_FRAMES)
     return np.unique(np.linspace(0, length - 1, min(frames, length)).round().astype(int))
 
@@ -46,6 +47,9 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
     if len(lengths) != 1:
         raise ValueError(f"paths must all have the same length; got lengths {sorted(lengths)}")
     length = lengths.pop()
+    for name, s in series.items():
+        if s.size == 0 or not (np.isfinite(s).all() and ((s > 0) & (s < 1)).all()):
+            raise ValueError(f"paths[{name!r}] must be a non-empty trajectory of Bernoulli probabilities in (0, 1)")
     losses = {name: np.array([exact_expectation(f, "bernoulli", [p]) for p in s]) for name, s in series.items()}
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 2.9), dpi=DPI)
     bernoulli_loss_curve(f, left)

@@ -64,6 +64,13 @@ def estimator_stats(problem: Problem, estimator: str, n: int = 10_000, seed: int
     n = check_count(n, "n", minimum=2)
     if samples is None:
         samples = gradient_samples(estimator, problem.f, problem.family, problem.theta, n, seed=seed, **options)
+    elif not isinstance(samples, torch.Tensor):
+        raise TypeError(f"samples must be a torch tensor of shape (n, *theta.shape); got {type(samples).__name__}")
+    elif samples.dim() < 1 or samples.shape[0] < 2 or tuple(samples.shape[1:]) != tuple(problem.theta.shape):
+        raise ValueError(f"samples must have shape (n, {', '.join(map(str, problem.theta.shape))}) with n >= 2; "
+                         f"got {tuple(samples.shape)}")
+    elif not bool(torch.isfinite(samples).all()):
+        raise ValueError("samples must be finite; got NaN or infinite values")
     flat = samples.reshape(samples.shape[0], -1).double()
     exact = problem.exact()
     mean = flat.mean(0)
@@ -85,6 +92,8 @@ def markdown_table(stats: Sequence[EstimatorStats], estimators: Sequence[str]) -
 
     The first row gives each problem's exact gradient norm, the scale against which bias and std are read.
     """
+    if not stats:
+        raise ValueError("stats must hold at least one EstimatorStats (from comparison or estimator_stats)")
     problems = list(dict.fromkeys(s.problem for s in stats))
     cell = {(s.problem, s.estimator): s for s in stats}
     exact = {s.problem: float(s.exact.norm()) for s in stats}

@@ -54,5 +54,7 @@ def sgd_trajectory(estimator: str, f: Objective, family: str, theta0: object, lr
         else:
             grad = gradient_samples(estimator, f, family, theta, samples_per_step, seed=seed + t, **options).mean(0)
         theta = clip_to_family(family, theta - lr * grad)
+        if not bool(torch.isfinite(theta).all()):
+            raise ValueError(f"the iterate overflowed at step {t + 1}: lr = {lr:g} is too large for this objective")
         path.append(theta.clone())
     return torch.stack(path).numpy()

@@ -41,7 +41,10 @@ def quadratic(target: float | list[float] = 0.45) -> Objective:
 
 def pair_interaction(offset: float = 0.8) -> Objective:
     r""":math:`f(z) = (z_1 + z_2 - c)^2` on two coordinates: curvature plus an interaction :math:`2 z_1 z_2`."""
-    c = float(offset)
+    c = as_parameter(offset, "offset").detach()
+    if c.numel() != 1:
+        raise ValueError(f"offset must be a single number; got shape {tuple(c.shape)}")
+    c = float(c)
 
     def f(z: torch.Tensor) -> torch.Tensor:
         flat = _flat(z)

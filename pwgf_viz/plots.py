@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -12,6 +14,7 @@ from matplotlib.figure import Figure
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
 from .projection import bernoulli_moment_step
+from .validation import check_count
 
 #: One colour per estimator, the same in every figure of the book.
 COLORS: Mapping[str, str] = {
@@ -26,6 +29,30 @@ COLORS: Mapping[str, str] = {
 }
 
 
+def _finite_array(values: object, name: str) -> np.ndarray:
+    """``values`` as a non-empty, finite 1-D float array, else a ValueError/TypeError naming ``name``."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must hold real numbers; got {type(values).__name__}") from error
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite; got NaN or infinite values")
+    return array
+
+
+def _finite_number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.floating | torch.Tensor):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
 def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact: float,
                         st_mean: float | None = None, title: str = "", bins: int = 60) -> Figure:
     """One histogram of single-draw gradient estimates per estimator, on a shared axis, with the exact gradient.
@@ -35,7 +62,11 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
     """
     if not samples:
         raise ValueError("samples must map at least one estimator name to its estimates")
-    arrays = {name: np.asarray(values, dtype=float).reshape(-1) for name, values in samples.items()}
+    arrays = {name: _finite_array(values, f"samples[{name!r}]") for name, values in samples.items()}
+    exact = _finite_number(exact, "exact")
+    if st_mean is not None:
+        st_mean = _finite_number(st_mean, "st_mean")
+    bins = check_count(bins, "bins", minimum=1, maximum=1_000)
     low = min(float(np.quantile(a, 0.005)) for a in arrays.values())
     high = max(float(np.quantile(a, 0.995)) for a in arrays.values())
     low, high = min(low, exact), max(high, exact)
@@ -61,6 +92,7 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
 
 def bernoulli_loss_curve(f: Objective, ax: plt.Axes | None = None, points: int = 101) -> plt.Axes:
     r"""The exact loss :math:`L(p) = (1-p) f(0) + p f(1)` of a 1-D Bernoulli objective on :math:`p \in (0, 1)`."""
+    points = check_count(points, "points", minimum=2, maximum=10_000)
     ax = ax or plt.gca()
     grid = np.linspace(0.001, 0.999, points)
     values = [exact_expectation(f, "bernoulli", [p]) for p in grid]
@@ -98,6 +130,7 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
 
 def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int = 99) -> plt.Axes:
     """Exact gradient and exact ST mean of a 1-D Bernoulli objective as functions of :math:`p`."""
+    points = check_count(points, "points", minimum=2, maximum=10_000)
     ax = ax or plt.gca()
     grid = np.linspace(0.01, 0.99, points)
     exact = [float(exact_gradient(f, "bernoulli", [p])) for p in grid]

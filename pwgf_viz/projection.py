@@ -16,7 +16,7 @@ from typing import NamedTuple
 import torch
 
 from .objectives import Objective
-from .validation import check_objective, check_parameter, check_positive
+from .validation import check_objective, check_parameter, check_positive, evaluate_objective
 
 
 class BernoulliStep(NamedTuple):
@@ -34,7 +34,16 @@ def bernoulli_moment_step(f: Objective, p: float, step: float) -> BernoulliStep:
     theta = check_parameter("bernoulli", [p], "p").detach().double()
     step = check_positive(step, "step")
     atoms = torch.tensor([[0.0], [1.0]], dtype=torch.float64, requires_grad=True)
-    (slopes,) = torch.autograd.grad(f(atoms).sum(), atoms)
+    values = evaluate_objective(f, atoms)
+    if not values.requires_grad:
+        raise TypeError("f must be differentiable in its input (build it from torch operations): "
+                        "its output does not depend on the samples")
+    (slopes,) = torch.autograd.grad(values.sum(), atoms, allow_unused=True)
+    slopes = torch.zeros_like(atoms) if slopes is None else slopes
+    if not bool(torch.isfinite(slopes).all()):
+        raise ValueError("f's derivative is not finite at z = 0 or z = 1")
     moved = (atoms.detach() - step * slopes).reshape(-1)
+    if not bool(torch.isfinite(moved).all()):
+        raise ValueError(f"step = {step:g} moves the atoms out of the finite range; take a smaller step")
     masses = torch.cat([1 - theta, theta])
     return BernoulliStep(atoms.detach().reshape(-1), masses, moved, float(masses @ moved))

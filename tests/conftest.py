@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,20 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+NETGUARD_DIR = REPO_ROOT / "scripts" / "netguard"
+
+# No network in the tests either (set PWGF_NO_NETWORK=0 to opt out): this process refuses non-loopback connections
+# and name lookups, and so does every process it starts (kernels of test_reproducible.py, subprocesses), through the
+# environment: sitecustomize.py in scripts/netguard/ installs the guard at their start-up. `make test` sets the same.
+os.environ.setdefault("PWGF_NO_NETWORK", "1")
+if os.environ["PWGF_NO_NETWORK"] == "1":
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(NETGUARD_DIR) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD_DIR), *paths]))
+    sys.path.insert(0, str(NETGUARD_DIR))
+    import pwgf_netguard
+
+    pwgf_netguard.install()
 SITE_DIR = Path(os.environ.get("PWGF_SITE_DIR", REPO_ROOT / "_build" / "html")).resolve()
 CHROMIUM = os.environ.get("PWGF_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's
