@@ -21,6 +21,7 @@ from conftest import NO_SITE, html_path, site_pages, toc_docnames
 #                      the output of a cell tagged `pwgf-widget-fallback`)
 PAGE_FEATURES: dict[str, set[str]] = {
     "book/discrete-gradients": {"animation", "widget_fallback"},
+    "book/wasserstein-gradient-flow": {"animation", "widget_fallback"},
 }
 
 MAX_PAGE_BYTES = 3 * 1024 * 1024  # animations are inline, so this bounds them too
