@@ -8,6 +8,7 @@ names and characters (never evaluated as Python), and turned into NumPy function
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import re
@@ -244,8 +245,9 @@ class FlowExplorer:
         except ValueError as err:  # a typed expression or a diverging flow: say so, keep the last figure
             self.stats.value = f"<small><b>{err}</b></small>"
 
-    def fallback(self, frames: int = 20) -> str:
-        """The pre-rendered fallback: the flow at the current (default) settings as an animation player."""
+    def fallback(self, frames: int = 16) -> str:
+        """The pre-rendered fallback at the current (default) settings: the live view's still frame (an image)
+        above an animation player of the flow that leads to it."""
         settings = self.settings()
         potential, path, times = self.trajectory(**settings)
         temperature = settings["temperature"]
@@ -255,7 +257,10 @@ class FlowExplorer:
         kind = f"Langevin particles, $T = {temperature:g}$" if temperature else "Euler particles"
         anim = density_flow_animation(path, times, potential, xlim=RANGE, bins=50, target=target,
                                       target_label=r"$e^{-f/T}/Z$", frames=frames, title=kind)
-        return f'<div class="pwgf-widget-fallback">{player(anim).data}<p><em>{FALLBACK_NOTE}</em></p></div>'
+        still = base64.b64encode(bytes(self.image.value)).decode("ascii")
+        return (f'<div class="pwgf-widget-fallback"><img src="data:image/png;base64,{still}" '
+                f'alt="Histograms of the particle cloud at time 0 and at the final time" style="max-width:100%"/>'
+                f"{player(anim).data}<p><em>{FALLBACK_NOTE}</em></p></div>")
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
