@@ -8,7 +8,6 @@ names and characters (never evaluated as Python), and turned into NumPy function
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 import re
@@ -245,9 +244,12 @@ class FlowExplorer:
         except ValueError as err:  # a typed expression or a diverging flow: say so, keep the last figure
             self.stats.value = f"<small><b>{err}</b></small>"
 
-    def fallback(self, frames: int = 16) -> str:
-        """The pre-rendered fallback at the current (default) settings: the live view's still frame (an image)
-        above an animation player of the flow that leads to it."""
+    def fallback(self, frames: int = 20) -> str:
+        """The pre-rendered fallback at the current (default) settings: an animation player of the flow.
+
+        The player's image starts on the last frame (``src`` set in the HTML), so a reader without JavaScript
+        still sees where the flow ends; the player's script switches to the first frame when the page loads.
+        """
         settings = self.settings()
         potential, path, times = self.trajectory(**settings)
         temperature = settings["temperature"]
@@ -257,10 +259,11 @@ class FlowExplorer:
         kind = f"Langevin particles, $T = {temperature:g}$" if temperature else "Euler particles"
         anim = density_flow_animation(path, times, potential, xlim=RANGE, bins=50, target=target,
                                       target_label=r"$e^{-f/T}/Z$", frames=frames, title=kind)
-        still = base64.b64encode(bytes(self.image.value)).decode("ascii")
-        return (f'<div class="pwgf-widget-fallback"><img src="data:image/png;base64,{still}" '
-                f'alt="Histograms of the particle cloud at time 0 and at the final time" style="max-width:100%"/>'
-                f"{player(anim).data}<p><em>{FALLBACK_NOTE}</em></p></div>")
+        html = player(anim).data
+        last = re.findall(r'frames\[\d+\] = "(data:image/png;base64,[^"]*)"', html)[-1]
+        html = re.sub(r'<img id="(_anim_img\w+)"', lambda m: f'<img id="{m[1]}" src="{last}" alt="{kind}"', html,
+                      count=1)
+        return f'<div class="pwgf-widget-fallback">{html}<p><em>{FALLBACK_NOTE}</em></p></div>'
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)

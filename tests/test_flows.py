@@ -253,7 +253,7 @@ def test_flow_explorer_redraws_and_falls_back_to_an_animation():
     with pytest.raises(ValueError, match="expression"):
         explorer.update(expression="import os")
     html = explorer.fallback(frames=4)
-    assert html.count("<img") == 2 and 'src="data:image/png;base64,' in html
+    assert html.count("<img") == 1 and '<img id="_anim_img' in html and 'src="data:image/png;base64,' in html
     assert html.startswith('<div class="pwgf-widget-fallback">') and 'class="animation"' in html
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "pwgf-widget-fallback" in bundle["text/html"]
