@@ -260,7 +260,8 @@ class FlowExplorer:
         anim = density_flow_animation(path, times, potential, xlim=RANGE, bins=50, target=target,
                                       target_label=r"$e^{-f/T}/Z$", frames=frames, title=kind)
         html = player(anim).data
-        last = re.findall(r'frames\[\d+\] = "(data:image/png;base64,[^"]*)"', html)[-1]
+        # The frames are JavaScript string literals continued over lines ("\\" + newline): join them.
+        last = re.findall(r'frames\[\d+\] = "(data:image/png;base64,[^"]*)"', html)[-1].replace("\\\n", "")
         html = re.sub(r'<img id="(_anim_img\w+)"', lambda m: f'<img id="{m[1]}" src="{last}" alt="{kind}"', html,
                       count=1)
         return f'<div class="pwgf-widget-fallback">{html}<p><em>{FALLBACK_NOTE}</em></p></div>'

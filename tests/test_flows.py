@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 
@@ -253,7 +254,8 @@ def test_flow_explorer_redraws_and_falls_back_to_an_animation():
     with pytest.raises(ValueError, match="expression"):
         explorer.update(expression="import os")
     html = explorer.fallback(frames=4)
-    assert html.count("<img") == 1 and '<img id="_anim_img' in html and 'src="data:image/png;base64,' in html
+    poster = re.search(r'<img id="_anim_img\w+" src="data:image/png;base64,([^"]*)"', html)
+    assert html.count("<img") == 1 and base64.b64decode(poster[1], validate=True).startswith(b"\x89PNG")
     assert html.startswith('<div class="pwgf-widget-fallback">') and 'class="animation"' in html
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "pwgf-widget-fallback" in bundle["text/html"]
