@@ -22,6 +22,7 @@ from conftest import NO_SITE, html_path, site_pages, toc_docnames
 PAGE_FEATURES: dict[str, set[str]] = {
     "book/discrete-gradients": {"animation", "widget_fallback"},
     "book/optimal-transport-1d": {"animation"},
+    "book/wasserstein-gradient-flow": {"animation", "widget_fallback"},
 }
 
 MAX_PAGE_BYTES = 3 * 1024 * 1024  # animations are inline, so this bounds them too
