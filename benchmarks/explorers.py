@@ -41,6 +41,7 @@ class ExplorerBench:
 
 EXPLORERS: list[ExplorerBench] = [
     ExplorerBench("pwgf_viz.widgets", "EstimatorExplorer", control="p"),
+    ExplorerBench("pwgf_viz.flow_explorer", "FlowExplorer", control="final_time"),
 ]
 
 
