@@ -244,7 +244,7 @@ class FlowExplorer:
         except ValueError as err:  # a typed expression or a diverging flow: say so, keep the last figure
             self.stats.value = f"<small><b>{err}</b></small>"
 
-    def fallback(self, frames: int = 20) -> str:
+    def fallback(self, frames: int = 16) -> str:
         """The pre-rendered fallback at the current (default) settings: an animation player of the flow.
 
         The player's image starts on the last frame (``src`` set in the HTML), so a reader without JavaScript
