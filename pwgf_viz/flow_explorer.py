@@ -16,6 +16,7 @@ import time
 import ipywidgets as w
 import numpy as np
 import sympy
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
@@ -164,6 +165,7 @@ class FlowExplorer:
         edges = np.linspace(*RANGE, 61)
         grid = np.linspace(*RANGE, 300)
         fig = Figure(figsize=(5.6, 2.4), dpi=DPI)  # not a pyplot figure: notebooks do not show it
+        FigureCanvasAgg(fig)  # one canvas for good: its renderer, and so its mathtext cache, is reused
         ax = fig.add_subplot()
         fig.subplots_adjust(left=0.08, right=0.92, bottom=0.17, top=0.87)
         twin = ax.twinx()
@@ -180,7 +182,8 @@ class FlowExplorer:
         ax.set_zorder(twin.get_zorder() + 1)
         ax.patch.set_visible(False)
         return fig, {"ax": ax, "twin": twin, "f": f_line, "start": start, "end": end, "gibbs": gibbs,
-                     "edges": edges, "grid": grid, "title": ax.set_title("", fontsize=9)}
+                     "edges": edges, "grid": grid, "title": ax.set_title("", fontsize=9),
+                     "time": ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top", fontsize=8)}
 
     def figure(self, expression: str, particles: int, step: float, final_time: float,
                temperature: float) -> tuple[Figure, str]:
@@ -204,8 +207,10 @@ class FlowExplorer:
         parts["f"].set_ydata(values)
         span = float(values.max() - values.min()) or 1.0
         parts["twin"].set_ylim(values.min() - 0.05 * span, values.max() + 0.05 * span)
-        kind = f"Langevin, $T = {temperature:g}$" if temperature else "Euler"
-        parts["title"].set_text(f"$f(z) = {potential.latex}$; {kind} particles, $t = {times[-1]:g}$")
+        # Mathtext is parsed once per distinct string (cached): keep what changes with every move in plain text.
+        parts["title"].set_text(f"$f(z) = {potential.latex}$")
+        kind = f"Langevin, T = {temperature:g}" if temperature else "Euler"
+        parts["time"].set_text(f"{kind} particles\nt = {times[-1]:g}")
         energy = functional_values(potential.f, path[[0, -1]])
         outside = float(np.mean((path[-1] < RANGE[0]) | (path[-1] > RANGE[1])))
         summary = (f"E_q[f]: {energy[0]:.4f} at t = 0, {energy[1]:.4f} at t = {times[-1]:g} · "

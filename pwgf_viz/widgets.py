@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .compare import Problem, estimator_stats
@@ -103,6 +104,7 @@ class EstimatorExplorer:
     def _build_figure(self) -> None:
         """The one figure every redraw updates: a filled histogram and three vertical lines."""
         fig = Figure(figsize=(6.5, 2.2), dpi=self.DPI)
+        FigureCanvasAgg(fig)  # one canvas for good: its renderer, and so its text caches, are reused
         ax = fig.add_subplot()
         fig.subplots_adjust(left=0.2, right=0.98, bottom=0.22, top=0.86)
         edges = np.linspace(0.0, 1.0, self.BINS + 1)
