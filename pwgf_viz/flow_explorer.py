@@ -9,9 +9,7 @@ names and characters (never evaluated as Python), and turned into NumPy function
 from __future__ import annotations
 
 import functools
-import io
 import re
-import time
 
 import ipywidgets as w
 import numpy as np
@@ -24,7 +22,7 @@ from .animation import DPI, player
 from .flow_animation import density_flow_animation, step_times
 from .flows import Potential, euler_flow, functional_values, langevin_flow
 from .validation import check_count, check_positive
-from .widgets import FALLBACK_NOTE
+from .widgets import FALLBACK_NOTE, Explorer
 
 #: Preset potentials of the explorer, as expressions in ``z``.
 PRESETS: dict[str, str] = {
@@ -103,7 +101,7 @@ def gibbs_on_range(potential: Potential, temperature: float, grid: np.ndarray) -
     return density if np.isfinite(density).all() and np.isfinite(z) and z > 0 else None
 
 
-class FlowExplorer:
+class FlowExplorer(Explorer):
     r"""Particles of a 1-D cloud, started from :math:`N(0, 0.5^2)`, flowing under :math:`-f'` (forward Euler,
     temperature 0) or under Langevin dynamics at temperature :math:`T` (chapter 3).
 
@@ -128,19 +126,12 @@ class FlowExplorer:
         self.temperature = w.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.05, description="T")
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.stats = w.HTML()
-        self.last_redraw_seconds = float("nan")
-        self._batch = False
         self._figure: tuple[Figure, dict] | None = None
         self.preset.observe(self._on_preset, names="value")
-        for name in self.SETTINGS:
-            getattr(self, name).observe(self._on_change, names="value")
+        self._watch()
         self.widget = w.VBox([w.HBox([self.preset, self.expression]), w.HBox([self.particles, self.step]),
                               w.HBox([self.final_time, self.temperature]), self.image, self.stats])
         self.update()
-
-    def settings(self) -> dict[str, object]:
-        """The current value of every control."""
-        return {name: getattr(self, name).value for name in self.SETTINGS}
 
     def trajectory(self, expression: str, particles: int, step: float, final_time: float,
                    temperature: float) -> tuple[Potential, np.ndarray, np.ndarray]:
@@ -217,37 +208,12 @@ class FlowExplorer:
                    f"{len(times) - 1} steps · {100 * outside:.1f}% of particles outside the plot")
         return fig, summary
 
-    def update(self, **settings: object) -> None:
-        """Set any of ``expression``, ``particles``, ``step``, ``final_time``, ``temperature`` and redraw;
-        records :attr:`last_redraw_seconds`."""
-        start = time.perf_counter()
-        unknown = sorted(set(settings) - set(self.SETTINGS))
-        if unknown:
-            raise TypeError(f"update got unexpected setting(s) {unknown}; it accepts {', '.join(self.SETTINGS)}")
-        fig, summary = self.figure(**{**self.settings(), **settings})  # bad settings raise before any control moves
-        self._batch = True
-        try:
-            for name, value in settings.items():
-                getattr(self, name).value = value
-        finally:
-            self._batch = False
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI)
-        self.image.value = buffer.getvalue()
-        self.stats.value = f"<small>{summary}</small>"
-        self.last_redraw_seconds = time.perf_counter() - start
+    def _render(self, **settings: object) -> tuple[Figure, str]:
+        return self.figure(**settings)
 
     def _on_preset(self, change: dict) -> None:
         if change["new"] in PRESETS:
             self.expression.value = PRESETS[change["new"]]
-
-    def _on_change(self, _change: dict) -> None:
-        if self._batch:
-            return
-        try:
-            self.update()
-        except ValueError as err:  # a typed expression or a diverging flow: say so, keep the last figure
-            self.stats.value = f"<small><b>{err}</b></small>"
 
     def fallback(self, frames: int = 16) -> str:
         """The pre-rendered fallback at the current (default) settings: an animation player of the flow.
@@ -270,8 +236,3 @@ class FlowExplorer:
         html = re.sub(r'<img id="(_anim_img\w+)"', lambda m: f'<img id="{m[1]}" src="{last}" alt="{kind}"', html,
                       count=1)
         return f'<div class="pwgf-widget-fallback">{html}<p><em>{FALLBACK_NOTE}</em></p></div>'
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["text/html"] = self.fallback()
-        return bundle

@@ -58,7 +58,75 @@ def _in_range(value: object, name: str, low: float, high: float) -> float:
     return float(value)
 
 
-class EstimatorExplorer:
+class Explorer:
+    """What every live explorer shares: controls named in :attr:`SETTINGS`, one figure redrawn in place, a summary
+    line, and a static fallback for the site.
+
+    A subclass creates the controls (ipywidgets, one attribute per name in :attr:`SETTINGS`), ``image``, ``stats``
+    and ``widget``, calls :meth:`_watch`, and implements :meth:`_render` and :meth:`fallback`. :meth:`update` is
+    the redraw the controls call (tests and ``make bench`` call it directly) and records
+    :attr:`last_redraw_seconds`.
+    """
+
+    SETTINGS: tuple[str, ...] = ()
+    image: w.Image
+    stats: w.HTML
+    widget: w.Widget
+    last_redraw_seconds: float = float("nan")
+    _batch: bool = False
+
+    def settings(self) -> dict[str, object]:
+        """The current value of every control."""
+        return {name: getattr(self, name).value for name in self.SETTINGS}
+
+    def _render(self, **settings: object) -> tuple[Figure, str]:
+        """Draw the given settings into the explorer's figure; returns the figure and its one-line summary."""
+        raise NotImplementedError
+
+    def fallback(self) -> str:
+        """The pre-rendered HTML the static site shows in place of the live widget."""
+        raise NotImplementedError
+
+    def _watch(self) -> None:
+        for name in self.SETTINGS:
+            getattr(self, name).observe(self._on_change, names="value")
+
+    def update(self, **settings: object) -> None:
+        """Set any of the :attr:`SETTINGS` and redraw; records :attr:`last_redraw_seconds`. Bad settings raise
+        (``ValueError``/``TypeError`` naming the setting) before any control moves."""
+        start = time.perf_counter()
+        unknown = sorted(set(settings) - set(self.SETTINGS))
+        if unknown:
+            raise TypeError(f"update got unexpected setting(s) {unknown}; it accepts {', '.join(self.SETTINGS)}")
+        fig, summary = self._render(**{**self.settings(), **settings})
+        self._batch = True
+        try:
+            for name, value in settings.items():
+                getattr(self, name).value = value
+        finally:
+            self._batch = False
+        buffer = io.BytesIO()
+        # Fast zlib level: the live image is sent to the browser once, size matters less than time.
+        fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+        self.image.value = buffer.getvalue()
+        self.stats.value = f"<small>{summary}</small>"
+        self.last_redraw_seconds = time.perf_counter() - start
+
+    def _on_change(self, _change: dict) -> None:
+        if self._batch:
+            return
+        try:
+            self.update()
+        except ValueError as err:  # e.g. a typed expression that does not parse: say so, keep the last figure
+            self.stats.value = f"<small><b>{err}</b></small>"
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["text/html"] = self.fallback()
+        return bundle
+
+
+class EstimatorExplorer(Explorer):
     r"""Explore one estimator on the toy :math:`\mathbb{E}_{z\sim\mathrm{Bern}(p)}[(z-t)^2]` (chapter 1).
 
     Controls: estimator, :math:`p`, :math:`t`, number of draws :math:`n`. The figure shows the histogram of
@@ -71,6 +139,7 @@ class EstimatorExplorer:
     redraw time (``make bench`` measures it; the target is 50 ms).
     """
 
+    SETTINGS = ("estimator", "p", "t", "n")
     BINS = 40
     SIZES = (100, 300, 1_000, 2_000, 5_000, 10_000)
     DPI = 80
@@ -80,12 +149,7 @@ class EstimatorExplorer:
         names = list(estimators or [k for k, e in ESTIMATORS.items() if "bernoulli" in e.families])
         for name in names:
             get_estimator(name).check_family("bernoulli")
-        if estimator not in names:
-            raise ValueError(f"estimator must be one of {names}; got {estimator!r}")
-        p = _in_range(p, "p", 0.02, 0.98)
-        t = _in_range(t, "t", 0.0, 1.0)
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n not in self.SIZES:
-            raise ValueError(f"n must be one of {self.SIZES}; got {n!r}")
+        estimator, p, t, n = self._checked(names, estimator, p, t, n)
         self.seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
         self.estimator = w.Dropdown(options=names, value=estimator, description="estimator")
         self.p = w.FloatSlider(value=p, min=0.02, max=0.98, step=0.01, description="p")
@@ -93,11 +157,8 @@ class EstimatorExplorer:
         self.n = w.SelectionSlider(options=list(self.SIZES), value=n, description="n")
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.stats = w.HTML()
-        self.last_redraw_seconds = float("nan")
-        self._batch = False
         self._build_figure()
-        for control in (self.estimator, self.p, self.t, self.n):
-            control.observe(self._on_change, names="value")
+        self._watch()
         self.widget = w.VBox([w.HBox([self.estimator, self.n]), w.HBox([self.p, self.t]), self.image, self.stats])
         self.update()
 
@@ -153,29 +214,20 @@ class EstimatorExplorer:
         return (f"exact gradient {exact:+.4f} (black line) · mean of {estimator} {mean:+.4f} (dashed) · "
                 f"bias {mean - exact:+.4f} (standard error {stats.bias_se:.4f}) · std {stats.std:.4f}")
 
-    def update(self, **settings: object) -> None:
-        """Set any of ``estimator``, ``p``, ``t``, ``n`` and redraw; records :attr:`last_redraw_seconds`."""
-        start = time.perf_counter()
-        unknown = sorted(set(settings) - {"estimator", "p", "t", "n"})
-        if unknown:
-            raise TypeError(f"update got unexpected setting(s) {unknown}; it accepts estimator, p, t, n")
-        self._batch = True
-        try:
-            for name, value in settings.items():
-                getattr(self, name).value = value
-        finally:
-            self._batch = False
-        summary = self._draw(self.estimator.value, self.p.value, self.t.value, self.n.value)
-        buffer = io.BytesIO()
-        # Fast zlib level: the live image is sent to the browser once, size matters less than time.
-        self._fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-        self.image.value = buffer.getvalue()
-        self.stats.value = f"<small>{summary}</small>"
-        self.last_redraw_seconds = time.perf_counter() - start
+    def _checked(self, names: Sequence[str], estimator: object, p: object, t: object,
+                 n: object) -> tuple[str, float, float, int]:
+        """The settings, validated against the controls' ranges (a slider would silently clamp them)."""
+        if estimator not in names:
+            raise ValueError(f"estimator must be one of {list(names)}; got {estimator!r}")
+        p = _in_range(p, "p", 0.02, 0.98)
+        t = _in_range(t, "t", 0.0, 1.0)
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n not in self.SIZES:
+            raise ValueError(f"n must be one of {self.SIZES}; got {n!r}")
+        return str(estimator), p, t, int(n)
 
-    def _on_change(self, _change: dict) -> None:
-        if not self._batch:
-            self.update()
+    def _render(self, estimator: str, p: float, t: float, n: int) -> tuple[Figure, str]:
+        settings = self._checked(self.estimator.options, estimator, p, t, n)
+        return self._fig, self._draw(*settings)
 
     def fallback(self) -> str:
         """The pre-rendered fallback: every Bernoulli estimator at the default settings, side by side."""
@@ -187,9 +239,4 @@ class EstimatorExplorer:
                                   float(exact_st_mean(f, "bernoulli", [p])),
                                   title=f"$f(z) = {f.latex}$, $p = {p:.2f}$, $n = {n}$ draws per estimator")
         return fallback_html(figure_png(fig), "Histograms of single-draw gradient estimates per estimator")
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["text/html"] = self.fallback()
-        return bundle
 
