@@ -269,7 +269,11 @@ def gibbs_density(f: Field, grid: object, temperature: float = 1.0) -> np.ndarra
     return np.exp(-np.asarray(f(points), dtype=np.float64) / temperature) / z
 
 
-def _check_grid_problem(mass: object, grid: object, potential: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_grid_problem(mass: object, grid: object, potential: object, step: object, temperature: object,
+                        reg: object, tol: object) -> tuple:
+    """The arguments of the grid JKO solvers, validated: masses, grid, potential, step, temperature, reg, tol."""
+    scalars = tuple(check_positive(v, name) for v, name in
+                    ((step, "step"), (temperature, "temperature"), (reg, "reg"), (tol, "tol")))
     p = np.asarray(mass, dtype=np.float64)
     x = as_particles(grid, "grid")[:, 0]
     f = np.asarray(potential, dtype=np.float64)
@@ -279,7 +283,7 @@ def _check_grid_problem(mass: object, grid: object, potential: object) -> tuple[
         raise ValueError("mass must be finite, >= 0 and sum to 1")
     if not np.isfinite(f).all():
         raise ValueError("potential must be finite on the grid")
-    return p, x, f
+    return (p, x, f, *scalars)
 
 
 def _entropic_jko(p: np.ndarray, kernel: np.ndarray, f: np.ndarray, temperature: float, reg: float,
@@ -324,11 +328,7 @@ def entropic_jko_step(mass: object, grid: object, potential: object, step: float
     :math:`b = \big(e^{-f} (K^\top a)^{-T}\big)^{1/(\kappa + T)}`, until the first marginal is within
     ``tol`` (in :math:`\ell^1`).
     """
-    p, x, f = _check_grid_problem(mass, grid, potential)
-    step = check_positive(step, "step")
-    reg = check_positive(reg, "reg")
-    temperature = check_positive(temperature, "temperature")
-    tol = check_positive(tol, "tol")
+    p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     max_iter = check_count(max_iter, "max_iter", maximum=10_000_000)
     return _entropic_jko(p, _gibbs_kernel(x, step, reg), f, temperature, reg, np.ones_like(p), tol,
                          max_iter)[0]
@@ -338,11 +338,7 @@ def entropic_jko_flow(mass: object, grid: object, potential: object, step: float
                       temperature: float, reg: float, tol: float = 1e-10) -> np.ndarray:
     """``n_steps`` :func:`entropic_jko_step` from ``mass`` (each warm-started from the previous scaling ``b``);
     returns the masses, shape ``(n_steps + 1, m)``."""
-    p, x, f = _check_grid_problem(mass, grid, potential)
-    step = check_positive(step, "step")
-    reg = check_positive(reg, "reg")
-    temperature = check_positive(temperature, "temperature")
-    tol = check_positive(tol, "tol")
+    p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     n_steps = check_count(n_steps, "n_steps", maximum=100_000)
     kernel = _gibbs_kernel(x, step, reg)
     masses, b = [p], np.ones_like(p)
