@@ -4,6 +4,7 @@ Gradient estimators for discrete random variables (torch), their exact counterpa
 and the plots, animations and explorers the chapters show.
 """
 
+from .check import check
 from .estimators import ESTIMATORS, Estimator, Surrogate, get_estimator, gradient_samples, surrogate
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .layers import sample_gumbel_softmax, sample_st
@@ -14,6 +15,7 @@ __all__ = [
     "FAMILIES",
     "Estimator",
     "Surrogate",
+    "check",
     "exact_expectation",
     "exact_gradient",
     "exact_st_mean",
