@@ -9,7 +9,11 @@ to ``theta`` is that sample's gradient estimate (chapter 1 gives each formula):
 - ``gumbel_softmax`` (bernoulli, categorical): :math:`f(\tilde z)`, relaxed draw at temperature :math:`\tau`;
 - ``st_gumbel_softmax`` (bernoulli, categorical): :math:`f(h(\tilde z) + \tilde z - \mathrm{sg}[\tilde z])`;
 - ``arm`` (bernoulli): ARM in logits :math:`\alpha` (``eq-arm``);
-- ``disarm`` (bernoulli): DisARM in logits :math:`\alpha` (``eq-disarm``).
+- ``disarm`` (bernoulli): DisARM in logits :math:`\alpha` (``eq-disarm``);
+- ``pwgf`` (all): the projected Wasserstein gradient flow step; ST for Bernoulli and categorical
+  (``thm-st-pwgf``), :math:`f'(z)(z+\lambda)/(2\lambda)` for Poisson (``eq-pwgf-poisson``);
+- ``gen_gumbel_softmax`` (poisson): generalized Gumbel-Softmax (Joo et al., 2020; ``eq-gengs``), with options
+  ``truncation`` and ``temperature``.
 
 :func:`gradient_samples` draws ``n`` independent estimates at once (no Python loop over samples) by
 giving every draw its own copy of ``theta``; :func:`surrogate` returns the averaged surrogate loss for
@@ -129,6 +133,18 @@ def _st_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temp
     return _pathwise(f, layers.sample_gumbel_softmax(family, theta_rows, temperature, hard=True))
 
 
+def _pwgf(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""pWGF: one particle step projected back onto the family (:func:`pwgf_viz.layers.sample_pwgf`)."""
+    return _pathwise(f, layers.sample_pwgf(family, theta_rows))
+
+
+def _gen_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, truncation: int | None,
+                        temperature: float) -> Draws:
+    r"""Generalized Gumbel-Softmax: :math:`\hat g = \nabla_\lambda f(\tilde z)` with the relaxed count
+    :math:`\tilde z` of :func:`pwgf_viz.layers.sample_gen_gumbel_softmax` (``eq-gengs``)."""
+    return _pathwise(f, layers.sample_gen_gumbel_softmax(theta_rows, truncation, temperature))
+
+
 def _logit_surrogate(grad_logits: torch.Tensor, theta_rows: torch.Tensor) -> torch.Tensor:
     r"""Per-draw :math:`\langle \hat g_\alpha, \alpha(\theta)\rangle`.
 
@@ -191,6 +207,11 @@ def _registry() -> Mapping[str, Estimator]:
                   tau),
         Estimator("arm", ("bernoulli",), True, _arm, "Augment-REINFORCE-Merge"),
         Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws"),
+        Estimator("pwgf", FAMILIES, False, _pwgf,
+                  "projected Wasserstein gradient flow: ST (Bernoulli, categorical); f'(z)(z+rate)/(2 rate) (Poisson)"),
+        Estimator("gen_gumbel_softmax", ("poisson",), False, _gen_gumbel_softmax,
+                  "generalized Gumbel-Softmax: truncate, relax the categorical, map back to a count",
+                  {"truncation": None, "temperature": 0.5}),
     ]
     return MappingProxyType({e.name: e for e in entries})
 

@@ -99,7 +99,7 @@ UNBIASED = [name for name, est in ESTIMATORS.items() if est.unbiased]
 
 def test_registry():
     assert set(ESTIMATORS) == {"reinforce", "reinforce_baseline", "st", "gumbel_softmax",
-                               "st_gumbel_softmax", "arm", "disarm"}
+                               "st_gumbel_softmax", "arm", "disarm", "pwgf", "gen_gumbel_softmax"}
     assert set(UNBIASED) == {"reinforce", "reinforce_baseline", "arm", "disarm"}
     every = {"bernoulli", "categorical", "poisson"}
     assert set(ESTIMATORS["reinforce"].families) == every
@@ -109,6 +109,8 @@ def test_registry():
     assert set(ESTIMATORS["st_gumbel_softmax"].families) == {"bernoulli", "categorical"}
     assert set(ESTIMATORS["arm"].families) == {"bernoulli"}
     assert set(ESTIMATORS["disarm"].families) == {"bernoulli"}
+    assert set(ESTIMATORS["pwgf"].families) == every
+    assert set(ESTIMATORS["gen_gumbel_softmax"].families) == {"poisson"}
 
 
 UNBIASED_RUNS = [(est, *case) for case in UNBIASED_CASES for est in UNBIASED

@@ -141,7 +141,8 @@ UNSUPPORTED = [(est, fam) for est in ESTIMATORS for fam in ("bernoulli", "catego
 def test_unsupported_pairs_are_the_expected_ones():
     assert set(UNSUPPORTED) == {("gumbel_softmax", "poisson"), ("st_gumbel_softmax", "poisson"),
                                 ("arm", "categorical"), ("arm", "poisson"),
-                                ("disarm", "categorical"), ("disarm", "poisson")}
+                                ("disarm", "categorical"), ("disarm", "poisson"),
+                                ("gen_gumbel_softmax", "bernoulli"), ("gen_gumbel_softmax", "categorical")}
 
 
 @pytest.mark.parametrize("estimator,family", UNSUPPORTED)
@@ -264,7 +265,7 @@ F_CALLERS = {
     "exact_gradient": lambda f: exact_gradient(f, "categorical", torch.tensor([0.3, 0.6])),
     "exact_st_mean": lambda f: exact_st_mean(f, "poisson", torch.tensor([0.3, 0.6])),
     **{f"gradient_samples[{est}]": (lambda f, est=est: gradient_samples(
-        est, f, "bernoulli", torch.tensor([0.3, 0.6]), 4)) for est in ESTIMATORS},
+        est, f, ESTIMATORS[est].families[0], torch.tensor([0.3, 0.6]), 4)) for est in ESTIMATORS},
     "gradient_samples[reinforce,poisson]": lambda f: gradient_samples(
         "reinforce", f, "poisson", torch.tensor([0.3, 0.6]), 4),
     "surrogate[reinforce]": lambda f: surrogate(
