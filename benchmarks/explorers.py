@@ -42,6 +42,7 @@ class ExplorerBench:
 EXPLORERS: list[ExplorerBench] = [
     ExplorerBench("pwgf_viz.widgets", "EstimatorExplorer", control="p"),
     ExplorerBench("pwgf_viz.flow_explorer", "FlowExplorer", control="final_time"),
+    ExplorerBench("pwgf_viz.pwgf_explorer", "PWGFExplorer", control="p"),
 ]
 
 

@@ -1,0 +1,146 @@
+r"""The live explorer of chapter ``chap-st-as-pwgf``: one projected-flow step, computed exactly, for a chosen
+objective, family, parameter and step size.
+
+The figure shows, on the left, the family member :math:`p_\theta` (bars) and its atoms after one particle step
+:math:`z \mapsto z - \epsilon f'(z)` (orange); on the right, the parameter velocity :math:`(\theta' - \theta)/\epsilon`
+that each projection gives, beside the exact :math:`-\nabla L(\theta)`:
+
+- **mean projection** (eq. ``eq-moment-projection``), which is minus the straight-through mean (``thm-st-pwgf``);
+- **exact** :math:`W_2` **projection** onto the lattice family (:func:`pwgf_viz.projection.project_w2`), which
+  does not move for small steps (``prop-lattice-degeneracy``);
+- **pWGF variant** (Poisson, ``eq-pwgf-poisson``): minus the mean of :math:`f'(z)(z+\lambda)/(2\lambda)`; equal to
+  the mean projection for Bernoulli.
+
+Its pre-rendered fallback is a still of the default settings.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .animation import DPI
+from .exact import exact_gradient
+from .objectives import Objective, quadratic
+from .ot1d import discrete_distribution
+from .projection import particle_step, project_w2
+from .validation import check_parameter, check_positive
+from .widgets import Explorer, fallback_html, figure_png
+
+
+def _cubic(z):  # noqa: ANN001, ANN202 - torch in, torch out
+    return (z.reshape(z.shape[0], -1) ** 3).sum(-1) / 10
+
+
+#: Preset objectives of the explorer.
+OBJECTIVES: dict[str, Objective] = {
+    "(z - 0.45)^2": quadratic(0.45),
+    "(z - 2.5)^2": quadratic(2.5),
+    "z^3 / 10": Objective("z^3/10", _cubic),
+}
+#: Rows of the velocity panel, top to bottom.
+ROWS = ("exact  -dL/dθ", "mean projection (= -ST)", "exact W2 projection", "pWGF variant")
+_COLORS = ("#000000", "#d62728", "#7f7f7f", "#1f77b4")
+
+
+def step_velocities(f: Objective, family: str, theta: float, step: float) -> dict[str, object]:
+    r"""One exact projected-flow step from :math:`p_\theta` (``family`` ``"bernoulli"`` or ``"poisson"``).
+
+    Returns the support, masses, moved atoms, and the velocities :math:`(\theta' - \theta)/\epsilon` of
+    :data:`ROWS`, in that order, under ``"velocities"``.
+    """
+    if family not in ("bernoulli", "poisson"):
+        raise ValueError(f"family must be 'bernoulli' or 'poisson'; got {family!r}")
+    theta = float(check_parameter(family, [theta])[0])
+    step = check_positive(step, "step")
+    support, mass = discrete_distribution(family, theta)
+    moved = particle_step(f, support, step)
+    slope = (support - moved) / step
+    exact = -float(exact_gradient(f, family, [theta])[0])
+    mean_projection = -float(mass @ slope)
+    if family == "bernoulli":
+        lattice = project_w2("bernoulli", moved, mass)
+        variant = mean_projection
+    else:
+        lattice = project_w2("poisson", moved, mass)
+        variant = -float(mass @ (slope * (support + theta) / (2 * theta)))
+    velocities = np.array([exact, mean_projection, (lattice - theta) / step, variant])
+    return {"support": support, "mass": mass, "moved": moved, "velocities": velocities}
+
+
+class PWGFExplorer(Explorer):
+    r"""One step of the projected flow, exactly (no sampling): objective, family, parameter and step size.
+
+    Controls: the objective (:data:`OBJECTIVES`), the family, :math:`p` (Bernoulli) or :math:`\lambda` (Poisson),
+    and :math:`\epsilon`. :meth:`update` redraws and records :attr:`last_redraw_seconds`.
+    """
+
+    SETTINGS = ("objective", "family", "p", "rate", "step")
+
+    def __init__(self, objective: str = "(z - 0.45)^2", family: str = "bernoulli", p: float = 0.3,
+                 rate: float = 4.0, step: float = 0.05) -> None:
+        self.objective = w.Dropdown(options=list(OBJECTIVES), value=objective, description="f(z)")
+        self.family = w.Dropdown(options=["bernoulli", "poisson"], value=family, description="family")
+        self.p = w.FloatSlider(value=p, min=0.02, max=0.98, step=0.01, description="p")
+        self.rate = w.FloatSlider(value=rate, min=0.2, max=20.0, step=0.1, description="rate λ")
+        self.step = w.SelectionSlider(options=[0.01, 0.02, 0.05, 0.1, 0.2], value=step, description="step ε")
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.stats = w.HTML()
+        self._figure: tuple[Figure, dict] | None = None
+        self._watch()
+        self.widget = w.VBox([w.HBox([self.objective, self.family]), w.HBox([self.p, self.rate]), self.step,
+                              self.image, self.stats])
+        self.update()
+
+    def _canvas(self) -> tuple[Figure, dict]:
+        fig = Figure(figsize=(7.2, 2.5), dpi=DPI)
+        FigureCanvasAgg(fig)
+        left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.18, top=0.88, wspace=0.75)
+        right.barh(np.arange(len(ROWS)), np.zeros(len(ROWS)), color=_COLORS)
+        right.set_yticks(np.arange(len(ROWS)), ROWS, fontsize=7)
+        right.invert_yaxis()
+        right.axvline(0, color="0.5", lw=0.8)
+        right.tick_params(labelsize=7)
+        right.set_xlabel("parameter velocity (θ' - θ)/ε", fontsize=8)
+        left.tick_params(labelsize=7)
+        left.set_xlabel("z", fontsize=8)
+        left.set_ylabel("mass", fontsize=8)
+        for axis in (left.xaxis, left.yaxis, right.xaxis):   # few tick labels: text dominates the redraw time
+            axis.set_major_locator(MaxNLocator(4))
+        return fig, {"left": left, "right": right, "bars": right.patches,
+                     "title": left.set_title("", fontsize=8), "values": []}
+
+    def _render(self, objective: str, family: str, p: float, rate: float, step: float) -> tuple[Figure, str]:
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {list(OBJECTIVES)}; got {objective!r}")
+        theta = p if family == "bernoulli" else rate
+        result = step_velocities(OBJECTIVES[objective], family, theta, step)
+        if self._figure is None:
+            self._figure = self._canvas()
+        fig, parts = self._figure
+        left = parts["left"]
+        for artist in parts["values"]:
+            artist.remove()
+        keep = result["mass"] > 1e-4
+        support, mass, moved = result["support"][keep], result["mass"][keep], result["moved"][keep]
+        parts["values"] = [left.vlines(support, 0, mass, color="#1f77b4", lw=4),
+                           left.vlines(moved, 0, mass, color="#ff7f0e", lw=2)]
+        left.set_xlim(min(support.min(), moved.min()) - 0.3, max(support.max(), moved.max()) + 0.3)
+        left.set_ylim(0, 1.1 * mass.max())
+        parts["title"].set_text(f"p_θ (blue), atoms moved by -ε f'(z) (orange), ε = {step:g}")
+        v = result["velocities"]
+        for bar, value in zip(parts["bars"], v, strict=True):
+            bar.set_width(value)
+        span = float(np.abs(v).max()) or 1.0
+        parts["right"].set_xlim(-1.15 * span if v.min() < 0 else -0.1 * span,
+                                1.15 * span if v.max() > 0 else 0.1 * span)
+        summary = " · ".join(f"{name}: {value:+.4f}" for name, value in zip(ROWS, v, strict=True))
+        return fig, f"{family}, θ = {theta:g}, f(z) = {objective}: {summary}"
+
+    def fallback(self) -> str:
+        fig, summary = self._render(**self.settings())
+        return fallback_html(figure_png(fig), alt=summary)

@@ -1,0 +1,176 @@
+r"""The projected flow simulated with particles, beside the straight-through update (chapter ``chap-st-as-pwgf``).
+
+One step of the simulated projected Wasserstein gradient flow (pWGF) from :math:`\theta_t` is
+
+1. **sample** :math:`N` particles :math:`z_i \sim p_{\theta_t}`;
+2. **move** them by one forward-Euler step of the flow of :math:`F(q) = \mathbb{E}_q[f]`,
+   :math:`z_i' = z_i - \epsilon f'(z_i)` (:func:`pwgf_viz.projection.particle_step`);
+3. **project** the move back onto the family by matching means: the family member's mean moves as much as the
+   particles' mean did, :math:`\theta_{t+1} = \theta_t + \tfrac1N \sum_i (z_i' - z_i)` (the projection of the
+   particle velocities onto constant fields, ``eq-velocity-projection``).
+
+By the theorem ``thm-st-pwgf`` this is SGD with the :math:`N`-sample straight-through gradient. (Matching the
+*sampled* cloud's mean itself, :math:`\tfrac1N\sum_i z_i'`, would add the sampling noise of
+:math:`\tfrac1N\sum_i z_i` around :math:`\theta_t` at every step, however small :math:`\epsilon`;
+:func:`pwgf_viz.projection.project_mean` is the moment projection of a whole cloud.) :func:`projected_flow`
+runs both, with the *same* draws (the particles of step :math:`t` are drawn exactly as
+:func:`pwgf_viz.estimators.gradient_samples` draws them with ``seed + t``), and the free flow of the first cloud
+(no projection) for comparison; :func:`signature_animation` shows the three side by side.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.animation import FuncAnimation
+
+from . import families
+from .animation import DPI, MAX_FRAMES, frame_indices
+from .estimators import gradient_samples
+from .exact import exact_expectation
+from .objectives import Objective
+from .ot1d import discrete_distribution
+from .projection import particle_step
+from .validation import check_count, check_objective, check_parameter, check_positive
+
+#: Families whose one-coordinate flows :func:`projected_flow` simulates.
+FLOW_FAMILIES = ("bernoulli", "poisson")
+
+
+class ProjectedFlow(NamedTuple):
+    """Iterates and clouds of :func:`projected_flow` (``T`` steps, ``N`` particles)."""
+
+    family: str
+    step: float
+    theta: np.ndarray      # (T + 1,) projected parameter theta_t
+    st: np.ndarray         # (T + 1,) SGD iterates with the N-sample straight-through gradient
+    particles: np.ndarray  # (T, N) draws z_i ~ p_{theta_t}
+    moved: np.ndarray      # (T, N) the same draws after one particle step
+    free: np.ndarray       # (T + 1, N) the first cloud flowing without projection
+
+
+def draw_particles(family: str, theta: float, particles: int, seed: int) -> np.ndarray:
+    """``particles`` draws of :math:`p_\\theta` (1-D), drawn exactly as ``gradient_samples(..., seed=seed)`` draws."""
+    rows = torch.full((particles, 1), float(theta), dtype=torch.float64)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return families.distribution(family, rows).sample()[:, 0].numpy()
+
+
+def projected_flow(f: Objective, family: str, theta0: float, step: float, steps: int, particles: int = 200,
+                   seed: int = 0) -> ProjectedFlow:
+    r"""Simulate ``steps`` steps of the projected flow (sample, move, project the mean displacement) from
+    ``theta0`` with ``particles`` particles, and ``steps`` steps of SGD with the straight-through estimator
+    on the same draws.
+
+    ``family`` is ``"bernoulli"`` or ``"poisson"`` (one coordinate). A step that moves the cloud's mean out of the
+    parameter range raises a ``ValueError`` (take a smaller ``step``).
+    """
+    f = check_objective(f)
+    if family not in FLOW_FAMILIES:
+        raise ValueError(f"family must be one of {FLOW_FAMILIES}; got {family!r}")
+    theta = float(check_parameter(family, [theta0], "theta0")[0])
+    step = check_positive(step, "step")
+    steps = check_count(steps, "steps", maximum=10_000)
+    particles = check_count(particles, "particles", maximum=100_000)
+    seed = check_count(seed, "seed", minimum=0, maximum=2**62)
+    thetas, sts, drawn, moved = [theta], [theta], [], []
+    for t in range(steps):
+        z = draw_particles(family, thetas[-1], particles, seed + t)
+        z_moved = particle_step(f, z, step)
+        drawn.append(z)
+        moved.append(z_moved)
+        theta = thetas[-1] + float(np.mean(z_moved - z))
+        if not (0 < theta < 1 if family == "bernoulli" else theta > 0):
+            raise ValueError(f"step = {step:g} moves the parameter out of the {family} range at step {t + 1}; "
+                             f"take a smaller step")
+        thetas.append(theta)
+        grad = gradient_samples("st", f, family, [sts[-1]], particles, seed=seed + t).mean()
+        sts.append(sts[-1] - step * float(grad))
+    free = [drawn[0]]
+    for _ in range(steps):
+        free.append(particle_step(f, free[-1], step))
+    return ProjectedFlow(family, step, np.array(thetas), np.array(sts), np.array(drawn), np.array(moved),
+                         np.array(free))
+
+
+def _support_limits(flow: ProjectedFlow) -> tuple[float, float]:
+    low = min(flow.free.min(), flow.moved.min(), 0.0)
+    high = max(flow.free.max(), flow.moved.max(), 1.0)
+    pad = 0.08 * (high - low)
+    return low - pad, high + pad
+
+
+def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, title: str = "") -> FuncAnimation:
+    r"""The book's signature figure: free particle flow | projected flow | straight-through update.
+
+    Left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
+    :math:`f`. Middle: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move (dots)
+    and the projected parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles' mean).
+    Right: :math:`\theta_t` of the projected flow (line) and of SGD
+    with the straight-through gradient on the same draws (dots), over the exact loss :math:`L(\theta)` as a
+    grey curve on a twin axis.
+    """
+    f = check_objective(f)
+    frames = check_count(frames, "frames", minimum=2, maximum=MAX_FRAMES)
+    steps = len(flow.theta) - 1
+    n = flow.particles.shape[1]
+    jitter = np.random.default_rng(0).uniform(0.05, 0.95, n)
+    xlim = _support_limits(flow)
+    fig, (free_ax, proj_ax, st_ax) = plt.subplots(1, 3, figsize=(9.6, 2.9), dpi=DPI)
+    grid = np.linspace(*xlim, 200)
+    values = f(torch.from_numpy(grid)).detach().numpy()
+    free_ax.plot(grid, (values - values.min()) / (np.ptp(values) or 1.0), color="0.75", lw=1.2, label="$f$ (scaled)")
+    free_dots = free_ax.scatter(flow.free[0], jitter, s=6, color="#ff7f0e", alpha=0.6, label="particles")
+    free_ax.set(xlim=xlim, ylim=(0, 1.05), yticks=[], xlabel="$z$", title="free flow (no projection)")
+    free_ax.legend(fontsize=7, frameon=False, loc="upper center")
+    top = int(np.ceil(xlim[1]))
+    support = np.arange(0, top + 1, dtype=float)
+    bars = proj_ax.bar(support, np.zeros_like(support), width=0.12, color="#1f77b4", label=r"$p_{\theta_t}$")
+    moved_dots = proj_ax.scatter(flow.moved[0], 0.6 * jitter, s=6, color="#ff7f0e", alpha=0.6,
+                                 label="moved particles")
+    mean_line = proj_ax.axvline(flow.theta[1], color="#d62728", lw=1.5, label=r"$\theta_{t+1}$")
+    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="projected flow: sample, move, project")
+    proj_ax.legend(fontsize=7, frameon=False, loc="upper center", ncol=1)
+    thetas = np.linspace(min(flow.theta.min(), flow.st.min()), max(flow.theta.max(), flow.st.max()), 2)
+    low, high = thetas[0] - 0.05 * (np.ptp(thetas) or 1), thetas[1] + 0.05 * (np.ptp(thetas) or 1)
+    if flow.family == "bernoulli":
+        low, high = max(low, 1e-3), min(high, 1 - 1e-3)
+    else:
+        low = max(low, 1e-3)
+    st_ax.set(xlim=(0, steps), ylim=(low, high), xlabel="step $t$", ylabel=r"$\theta_t$",
+              title="ST update on the same draws")
+    twin = st_ax.twiny()
+    levels = np.linspace(low, high, 60)
+    loss = np.array([exact_expectation(f, flow.family, [v]) for v in levels])
+    twin.plot(loss, levels, color="0.8", lw=1.2)
+    twin.set_xticks([])
+    st_ax.plot([], [], color="0.8", lw=1.2, label=r"exact $L(\theta)$ (sideways)")
+    st_ax.set_zorder(twin.get_zorder() + 1)
+    st_ax.patch.set_visible(False)
+    (proj_line,) = st_ax.plot([], [], color="#1f77b4", lw=2, label="projected flow")
+    (st_dots,) = st_ax.plot([], [], "o", color="#d62728", ms=3, label="SGD with ST")
+    st_ax.legend(fontsize=7, frameon=False, loc="best")
+    caption = fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    grid_steps = np.arange(steps + 1)
+
+    def draw(t: int) -> list:
+        free_dots.set_offsets(np.column_stack([flow.free[t], jitter]))
+        k = min(t, steps - 1)
+        _, mass = discrete_distribution(flow.family, float(flow.theta[k]))
+        for i, bar in enumerate(bars):
+            bar.set_height(mass[i] if i < len(mass) else 0.0)
+        moved_dots.set_offsets(np.column_stack([flow.moved[k], 0.6 * jitter]))
+        mean_line.set_xdata([flow.theta[k + 1], flow.theta[k + 1]])
+        proj_line.set_data(grid_steps[: t + 1], flow.theta[: t + 1])
+        st_dots.set_data(grid_steps[: t + 1], flow.st[: t + 1])
+        caption.set_text(f"{title}  step {t}" if title else f"step {t}")
+        return [free_dots, moved_dots, mean_line, proj_line, st_dots, caption, *bars]
+
+    anim = FuncAnimation(fig, draw, frames=frame_indices(steps + 1, frames), blit=False)
+    plt.close(fig)
+    return anim
