@@ -235,7 +235,7 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
     (chapter ``chap-projection``).
 
     - ``"gaussian"``: closed form :func:`gaussian_w2_projection`; returns ``(m', s')``;
-    - ``"bernoulli"``: closed form (``eq-bernoulli-projection``): :math:`p' = q(z > 1/2)`, the mass closer to 1
+    - ``"bernoulli"``: closed form (``prop-lattice-degeneracy``): :math:`p' = q(z > 1/2)`, the mass closer to 1
       than to 0 (rounding); a tie at exactly 1/2 is counted as 0;
     - ``"poisson"``: numerical, bounded Brent minimisation of :func:`pwgf_viz.ot1d.quantile_wasserstein` over the
       rate (the lattice family, truncated at tail :math:`10^{-12}`);
