@@ -23,6 +23,7 @@ PAGE_FEATURES: dict[str, set[str]] = {
     "book/discrete-gradients": {"animation", "widget_fallback"},
     "book/optimal-transport-1d": {"animation"},
     "book/wasserstein-gradient-flow": {"animation", "widget_fallback"},
+    "book/st-as-pwgf": {"animation", "widget_fallback"},
 }
 
 MAX_PAGE_BYTES = 3_000_000  # 3 MB (decimal); animations are inline, so this bounds them too
