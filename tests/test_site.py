@@ -24,6 +24,7 @@ PAGE_FEATURES: dict[str, set[str]] = {
     "book/optimal-transport-1d": {"animation"},
     "book/wasserstein-gradient-flow": {"animation", "widget_fallback"},
     "book/st-as-pwgf": {"animation", "widget_fallback"},
+    "book/convergence": {"animation"},
 }
 
 MAX_PAGE_BYTES = 3_000_000  # 3 MB (decimal); animations are inline, so this bounds them too
