@@ -3,8 +3,8 @@
 ``to_jshtml`` embeds one PNG per frame, so every animation here keeps its frame count and figure size
 small (a page must stay under 3 MB): :data:`MAX_FRAMES` frames at :data:`DPI` dots per inch.
 
-A player also carries a still (``image/png``: its first, middle and last frames side by side, see
-:func:`still_png`) that the PDF shows in its place; the web page shows only the player.
+A player also carries a still (``image/png``: its first, middle and last frames side by side, or four frames
+in a grid for wide figures, see :func:`still_png`) that the PDF shows in its place; the web page shows only the player.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-
 _JS_FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"')
 _IMG_PNG = re.compile(r'<img[^>]*\bsrc="data:image/png;base64,([^"]+)"')
 STILL_GAP = 8  # white pixels between the frames of a still
+WIDE = 1.8  # a frame at least this many times wider than tall is wide: its still is a 2 x 2 grid
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
@@ -96,13 +97,17 @@ def html_frames(html: str) -> list[bytes]:
     return [base64.b64decode(data) for data in encoded]
 
 
-def still_png(html: str, frames: int = 3) -> bytes | None:
-    """A still of an animation (or of a widget's fallback) for print: ``frames`` evenly spread frames of the
-    player in ``html`` (first, middle and last by default) side by side, as PNG bytes.
+def still_png(html: str, frames: int | None = None) -> bytes | None:
+    """A still of an animation (or of a widget's fallback) for print, as PNG bytes: evenly spread frames of the
+    player in ``html``, from the first to the last, in a grid.
 
-    HTML without a player gives its first embedded PNG image unchanged, and HTML without any gives ``None``.
+    By default, three frames side by side, or four in a 2 x 2 grid when a frame is much wider than tall (at least
+    :data:`WIDE` times), so that each frame stays legible at the width of a printed page; ``frames`` sets the
+    number (in one row, or two columns for wide frames). HTML without a player gives its first embedded PNG image
+    unchanged, and HTML without any gives ``None``.
     """
-    frames = check_count(frames, "frames", minimum=1, maximum=MAX_FRAMES)
+    if frames is not None:
+        frames = check_count(frames, "frames", minimum=1, maximum=MAX_FRAMES)
     pngs = html_frames(html)
     if not pngs:
         return None
@@ -110,16 +115,21 @@ def still_png(html: str, frames: int = 3) -> bytes | None:
         return pngs[0]
     from PIL import Image  # matplotlib's own image library
 
-    picked = np.unique(np.linspace(0, len(pngs) - 1, min(frames, len(pngs))).round().astype(int))
+    first = Image.open(io.BytesIO(pngs[0]))
+    wide = first.width >= WIDE * first.height
+    count = frames or (4 if wide else 3)
+    columns = 2 if wide else count
+    picked = np.unique(np.linspace(0, len(pngs) - 1, min(count, len(pngs))).round().astype(int))
     images = [Image.open(io.BytesIO(pngs[i])).convert("RGB") for i in picked]
-    width = sum(im.width for im in images) + STILL_GAP * (len(images) - 1)
-    strip = Image.new("RGB", (width, max(im.height for im in images)), "white")
-    left = 0
-    for im in images:
-        strip.paste(im, (left, 0))
-        left += im.width + STILL_GAP
+    columns = min(columns, len(images))
+    rows = -(-len(images) // columns)
+    width, height = max(im.width for im in images), max(im.height for im in images)
+    grid = Image.new("RGB", (columns * width + (columns - 1) * STILL_GAP, rows * height + (rows - 1) * STILL_GAP),
+                     "white")
+    for k, im in enumerate(images):
+        grid.paste(im, ((k % columns) * (width + STILL_GAP), (k // columns) * (height + STILL_GAP)))
     buffer = io.BytesIO()
-    strip.save(buffer, format="png", optimize=True)
+    grid.save(buffer, format="png", optimize=True)
     return buffer.getvalue()
 
 

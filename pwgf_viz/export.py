@@ -23,12 +23,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the kernel-side hooks import nothing heavy until they are used
-    from IPython.display import HTML
-    from matplotlib.animation import FuncAnimation
-    from nbformat import NotebookNode
+from IPython.display import HTML
+from matplotlib.animation import FuncAnimation
+from nbformat import NotebookNode
 
 FORMATS = ("gif", "png", "mp4")
 ROOT = Path(__file__).resolve().parents[1]

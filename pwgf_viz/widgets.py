@@ -65,7 +65,7 @@ class Explorer:
     line, and a static fallback for the site.
 
     A subclass creates the controls (ipywidgets, one attribute per name in :attr:`SETTINGS`), ``image``, ``stats``
-    and ``widget``, calls :meth:`_watch`, and implements :meth:`_render` and :meth:`fallback`. :meth:`update` is
+    and ``widget``, calls ``_watch()``, and implements ``_render`` and :meth:`fallback`. :meth:`update` is
     the redraw the controls call (tests and ``make bench`` call it directly) and records
     :attr:`last_redraw_seconds`.
     """
