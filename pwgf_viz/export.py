@@ -23,10 +23,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
-from nbformat import NotebookNode
+
+if TYPE_CHECKING:  # jupytext, nbformat and nbclient (the book's toolchain) are needed by the command only
+    import nbformat
 
 FORMATS = ("gif", "png", "mp4")
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,11 +114,11 @@ def record_animation(anim: FuncAnimation, shown: HTML, fps: int, name: str | Non
         _SESSION.written.append(stem.with_suffix(".png"))
 
 
-def record_still(png: bytes, name: str) -> None:
+def record_still(png: bytes) -> None:
     """Write an explorer's fallback still as PNG; a no-op unless the chapter runs under the export."""
     if _SESSION is None or "png" not in _SESSION.formats:
         return
-    path = _SESSION.stem("explorer", name).with_suffix(".png")
+    path = _SESSION.stem("explorer", None).with_suffix(".png")
     path.write_bytes(png)
     _SESSION.written.append(path)
 
@@ -131,7 +134,7 @@ def toc_chapters(root: Path = ROOT) -> list[Path]:
     return [p for p in paths if p.is_file() and "kernelspec" in jupytext.read(p).metadata]
 
 
-def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -> NotebookNode:
+def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -> nbformat.NotebookNode:
     """The chapter at ``path`` (MyST Markdown) as a notebook that, run, also writes its figures and animations
     into ``folder``: the chapter's cells, a first cell switching the export on and, before each code cell, one
     naming its outputs (the cell's label, else the section heading above it)."""

@@ -130,7 +130,7 @@ class Explorer:
             bundle["image/png"] = still
             from .export import record_still  # a no-op unless the chapter runs under pwgf_viz.export
 
-            record_still(still, type(self).__name__)
+            record_still(still)
         return bundle
 
 
