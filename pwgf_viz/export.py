@@ -23,13 +23,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
-
-if TYPE_CHECKING:  # jupytext, nbformat and nbclient (the book's toolchain) are needed by the command only
-    import nbformat
 
 FORMATS = ("gif", "png", "mp4")
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,10 +130,12 @@ def toc_chapters(root: Path = ROOT) -> list[Path]:
     return [p for p in paths if p.is_file() and "kernelspec" in jupytext.read(p).metadata]
 
 
-def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -> nbformat.NotebookNode:
+def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -> dict:
     """The chapter at ``path`` (MyST Markdown) as a notebook that, run, also writes its figures and animations
     into ``folder``: the chapter's cells, a first cell switching the export on and, before each code cell, one
-    naming its outputs (the cell's label, else the section heading above it)."""
+    naming its outputs (the cell's label, else the section heading above it). Returns an ``nbformat``
+    notebook node (a dict); jupytext, nbformat and nbclient, the book's toolchain, are imported only by the
+    command, so that :func:`pwgf_viz.animation.player` works without them."""
     import jupytext
     import nbformat
 

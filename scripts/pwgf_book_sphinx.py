@@ -135,30 +135,49 @@ def api_reference(app: Sphinx) -> str:
         if inspect.isfunction(obj) or inspect.isclass(obj):
             rows.append(f"| `pv.{name}` | {{py:obj}}`{obj.__module__}.{obj.__qualname__}` |")
         else:
-            data.append(f".. autodata:: {PACKAGE}.{name}\n   :no-value:\n")
+            origin = next(f"{PACKAGE}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                          if name in _assigned(f"{PACKAGE}.{m.name}"))
+            data.append(f".. py:data:: {name}\n   :module: {PACKAGE}\n\n"
+                        f"   The same object as :py:data:`{origin}.{name}`.\n")
     sections = [f"## `{PACKAGE}`\n\n```{{eval-rst}}\n.. automodule:: {PACKAGE}\n```\n\n"
                 "| name | documented as |\n|---|---|\n" + "\n".join(rows) + "\n\n"
                 "```{eval-rst}\n" + "\n".join(data) + "```\n"]
     for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")):
-        constants = "".join(f".. autodata:: {PACKAGE}.{module}.{name}\n" for name in _constants(f"{PACKAGE}.{module}"))
+        constants = "".join(_data_entry(f"{PACKAGE}.{module}", name) for name in _constants(f"{PACKAGE}.{module}"))
         sections.append(f"## `{PACKAGE}.{module}`\n\n```{{eval-rst}}\n.. automodule:: {PACKAGE}.{module}\n"
                         f"   :members:\n   :undoc-members:\n   :inherited-members: tuple\n"
                         f"   :show-inheritance:\n\n{constants}```\n")
     return "\n".join(sections)
 
 
-def _constants(module: str) -> list[str]:
-    """Public UPPER_CASE names a module assigns at top level without a ``#:`` doc comment (autodoc leaves those
-    out even with ``:undoc-members:``, yet docstrings refer to them)."""
+def _data_entry(module: str, name: str) -> str:
+    """A ``py:data`` entry with the constant's value (``autodata`` would print the docstring of its type)."""
+    import importlib
+
+    obj = getattr(importlib.import_module(module), name)
+    value = repr(obj)
+    shown = value if len(value) <= 60 and "\n" not in value else f"<{type(obj).__name__}>"
+    return f".. py:data:: {name}\n   :module: {module}\n   :value: {shown}\n\n"
+
+
+def _assigned(module: str) -> list[str]:
+    """Public UPPER_CASE names a module assigns at top level."""
     from sphinx.pycode import ModuleAnalyzer
 
-    analyzer = ModuleAnalyzer.for_module(module)
-    documented = {name for (scope, name) in analyzer.find_attr_docs() if scope == ""}
-    tree = ast.parse(analyzer.code)
+    tree = ast.parse(ModuleAnalyzer.for_module(module).code)
     names = [target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
              if isinstance(target, ast.Name)]
-    return [n for n in dict.fromkeys(names) if re.fullmatch(r"[A-Z][A-Z0-9_]*", n) and n not in documented]
+    return [n for n in dict.fromkeys(names) if re.fullmatch(r"[A-Z][A-Z0-9_]*", n)]
+
+
+def _constants(module: str) -> list[str]:
+    """The names of :func:`_assigned` without a ``#:`` doc comment: autodoc leaves those out even with
+    ``:undoc-members:``, yet docstrings refer to them."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    documented = {name for (scope, name) in ModuleAnalyzer.for_module(module).find_attr_docs() if scope == ""}
+    return [n for n in _assigned(module) if n not in documented]
 
 
 def expand_generated(app: Sphinx, docname: str, source: list[str]) -> None:
