@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +55,10 @@ _SESSION: _Session | None = None
 
 
 def slugify(text: str) -> str:
-    """Lower-case words of ``text`` joined by hyphens (file-name safe), at most 48 characters."""
-    words = re.findall(r"[a-z0-9]+", re.sub(r"\$[^$]*\$", "", text).lower())
+    """Lower-case ASCII words of ``text`` (accents dropped, math removed) joined by hyphens, at most 48
+    characters: a file-name safe slug."""
+    ascii_text = unicodedata.normalize("NFKD", re.sub(r"\$[^$]*\$", "", text)).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(words)[:48].strip("-") or "untitled"
 
 

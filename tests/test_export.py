@@ -95,6 +95,7 @@ def test_slugify() -> None:
     assert export.slugify("Descent under exact, ST and REINFORCE gradients") == \
         "descent-under-exact-st-and-reinforce-gradients"
     assert export.slugify("The space $\\mathcal P_2$ and the distance $W_2$") == "the-space-and-the-distance"
+    assert export.slugify("The Cramér distance") == "the-cramer-distance"
     assert export.slugify("$x$") == "untitled"
 
 
