@@ -1,6 +1,7 @@
 # Build and test the pwgf book. Every target installs what it needs:
 #   make book   - venv + vendored JS, then build the HTML site into _build/html
-#   make test   - book + Debian chromium, then ruff and pytest (unit + site + browser tests)
+#   make pdf    - the whole book as a PDF (LaTeX builder, XeLaTeX) into _build/latex/book.pdf
+#   make test   - book + pdf + Debian chromium, then ruff and pytest (unit + site + PDF + browser tests)
 #   make bench  - benchmarks (cold and cached build, pages, widgets, estimators, W2); not part of test
 #   make clean  - remove _build (the execution cache too)
 SHELL := bash
@@ -19,6 +20,12 @@ FIND_LINKS := $(if $(wildcard /opt/wheels/*.whl),--find-links /opt/wheels)
 # Playwright drives Debian's chromium; it must never download a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 CHROMIUM := /usr/bin/chromium
+# Debian packages for `make pdf` (XeLaTeX, the LaTeX packages Sphinx and
+# sphinx-jupyterbook-latex load, FreeFont, xindy for the index) and for the PDF
+# test (pdftoppm, pdfinfo from poppler-utils).
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+  texlive-xetex latexmk fonts-freefont-otf tex-gyre xindy poppler-utils
+PDF := _build/latex/book.pdf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Lint what exists (git does not keep empty folders, so some may be absent).
 LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks)
@@ -27,7 +34,7 @@ LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks)
 # downloaded. Not used for `make venv`/`make vendor`, which install from registries.
 NO_NETWORK := PWGF_NO_NETWORK=1 PYTHONPATH=$(CURDIR)/scripts/netguard$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv vendor book browser test bench lint clean distclean
+.PHONY: venv vendor book tex pdf browser test bench lint clean distclean
 
 ## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
 venv: $(VENV)/.installed
@@ -67,6 +74,27 @@ book: venv vendor
 	echo "book built in $$(( $$(date +%s) - start )) s"; \
 	echo "Open file://$(CURDIR)/_build/html/index.html"
 
+## tex: Debian's TeX packages for the PDF (only when a tool is missing)
+tex:
+	@if ! command -v xelatex >/dev/null || ! command -v latexmk >/dev/null || \
+	    ! command -v xindy >/dev/null || ! command -v pdftoppm >/dev/null || \
+	    ! fc-list | grep -qi FreeSerif; then \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(TEX_PACKAGES); \
+	fi
+
+## pdf: the book as a PDF through Jupyter Book's LaTeX builder. The notebooks are
+# not run again: the execution cache of `make book` serves them (a cold cache runs them).
+pdf: venv vendor tex
+	@start=$$(date +%s); \
+	rm -f $(PDF); \
+	if ! $(NO_NETWORK) $(JB) build . --warningiserror --nitpick --keep-going --builder pdflatex; then \
+	  echo "make pdf: the build failed (see the warnings above; the LaTeX log is _build/latex/book.log)." >&2; \
+	  exit 1; \
+	fi; \
+	test -s $(PDF); \
+	echo "pdf built in $$(( $$(date +%s) - start )) s: $(PDF)"
+
 ## browser: Debian's chromium for the Playwright tests
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -79,7 +107,7 @@ lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 
 ## test: lint + all tests (the site and browser tests check the freshly built book)
-test: venv book browser
+test: venv book pdf browser
 	@status=0; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
 	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \

@@ -2,10 +2,15 @@
 
 ``to_jshtml`` embeds one PNG per frame, so every animation here keeps its frame count and figure size
 small (a page must stay under 3 MB): :data:`MAX_FRAMES` frames at :data:`DPI` dots per inch.
+
+A player also carries a still (``image/png``: its first, middle and last frames side by side, or four frames
+in a grid for wide figures, see :func:`still_png`) that the PDF shows in its place; the web page shows only the player.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from collections.abc import Mapping, Sequence
 
@@ -22,6 +27,11 @@ from .validation import check_count
 MAX_FRAMES = 60
 DPI = 80
 _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*"\s*/?>\n?')
+# A to_jshtml frame: a JavaScript string literal, continued over lines with "\\" + newline.
+_JS_FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"')
+_IMG_PNG = re.compile(r'<img[^>]*\bsrc="data:image/png;base64,([^"]+)"')
+STILL_GAP = 8  # white pixels between the frames of a still
+WIDE = 1.8  # a frame at least this many times wider than tall is wide: its still is a 2 x 2 grid
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
@@ -79,11 +89,72 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
     return anim
 
 
-def player(anim: FuncAnimation, fps: int = 8) -> HTML:
+def html_frames(html: str) -> list[bytes]:
+    """The PNG frames embedded in HTML: those of a ``to_jshtml`` player, else every ``<img>`` with PNG data."""
+    if not isinstance(html, str):
+        raise TypeError(f"html must be a string; got {type(html).__name__}")
+    encoded = [m.replace("\\\n", "") for m in _JS_FRAME.findall(html)] or _IMG_PNG.findall(html)
+    return [base64.b64decode(data) for data in encoded]
+
+
+def still_png(html: str, frames: int | None = None) -> bytes | None:
+    """A still of an animation (or of a widget's fallback) for print, as PNG bytes: evenly spread frames of the
+    player in ``html``, from the first to the last, in a grid.
+
+    By default, three frames side by side, or four in a 2 x 2 grid when a frame is much wider than tall (at least
+    :data:`WIDE` times), so that each frame stays legible at the width of a printed page; ``frames`` sets the
+    number (in one row, or two columns for wide frames). HTML without a player gives its first embedded PNG image
+    unchanged, and HTML without any gives ``None``.
+    """
+    if frames is not None:
+        frames = check_count(frames, "frames", minimum=1, maximum=MAX_FRAMES)
+    pngs = html_frames(html)
+    if not pngs:
+        return None
+    if _JS_FRAME.search(html) is None:
+        return pngs[0]
+    from PIL import Image  # matplotlib's own image library
+
+    first = Image.open(io.BytesIO(pngs[0]))
+    wide = first.width >= WIDE * first.height
+    count = frames or (4 if wide else 3)
+    columns = 2 if wide else count
+    picked = np.unique(np.linspace(0, len(pngs) - 1, min(count, len(pngs))).round().astype(int))
+    images = [Image.open(io.BytesIO(pngs[i])).convert("RGB") for i in picked]
+    columns = min(columns, len(images))
+    rows = -(-len(images) // columns)
+    width, height = max(im.width for im in images), max(im.height for im in images)
+    grid = Image.new("RGB", (columns * width + (columns - 1) * STILL_GAP, rows * height + (rows - 1) * STILL_GAP),
+                     "white")
+    for k, im in enumerate(images):
+        grid.paste(im, ((k % columns) * (width + STILL_GAP), (k // columns) * (height + STILL_GAP)))
+    buffer = io.BytesIO()
+    grid.save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
+
+
+class AnimationPlayer(HTML):
+    """The HTML of a ``to_jshtml`` player (``text/html``, what the web page shows) that also offers a still
+    (``image/png``, :func:`still_png`), which the LaTeX/PDF builder picks because it cannot show HTML."""
+
+    def _repr_png_(self) -> bytes | None:
+        return still_png(self.data)
+
+
+def player(anim: FuncAnimation, fps: int = 8, name: str | None = None) -> AnimationPlayer:
     """A self-contained JavaScript player (``to_jshtml``) that runs on the static site without a kernel.
 
     matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is removed so
-    the page loads nothing from the network (the book's theme ships Font Awesome itself).
+    the page loads nothing from the network (the book's theme ships Font Awesome itself). The result displays as
+    the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Under
+    ``python -m pwgf_viz.export`` the animation is also written to files (GIF, PNG still, MP4), named after the
+    chapter and ``name`` (default: the section).
     """
     fps = check_count(fps, "fps", minimum=1, maximum=60)
-    return HTML(_CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")))
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string naming the animation's files, or None; got {type(name).__name__}")
+    shown = AnimationPlayer(_CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")))
+    from .export import record_animation  # a no-op unless the chapter runs under pwgf_viz.export
+
+    record_animation(anim, shown, fps=fps, name=name)
+    return shown

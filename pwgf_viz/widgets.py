@@ -3,7 +3,8 @@
 An explorer displays as a MIME bundle with two entries: the live widget, which Jupyter, JupyterLab,
 Binder and Thebe render, and a ``text/html`` fallback (a pre-rendered figure inside
 ``<div class="pwgf-widget-fallback">``), which the static site shows in the same place because the
-book's configuration ranks ``text/html`` above the widget view for the HTML builder.
+book's configuration ranks ``text/html`` above the widget view for the HTML builder. The bundle also
+holds an ``image/png`` still of the fallback (:func:`pwgf_viz.animation.still_png`), which the PDF shows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .animation import still_png
 from .compare import Problem, estimator_stats
 from .estimators import ESTIMATORS, get_estimator, gradient_samples
 from .exact import exact_gradient, exact_st_mean
@@ -63,7 +65,7 @@ class Explorer:
     line, and a static fallback for the site.
 
     A subclass creates the controls (ipywidgets, one attribute per name in :attr:`SETTINGS`), ``image``, ``stats``
-    and ``widget``, calls :meth:`_watch`, and implements :meth:`_render` and :meth:`fallback`. :meth:`update` is
+    and ``widget``, calls ``_watch()``, and implements ``_render`` and :meth:`fallback`. :meth:`update` is
     the redraw the controls call (tests and ``make bench`` call it directly) and records
     :attr:`last_redraw_seconds`.
     """
@@ -123,6 +125,12 @@ class Explorer:
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
         bundle["text/html"] = self.fallback()
+        still = still_png(bundle["text/html"])
+        if still is not None:
+            bundle["image/png"] = still
+            from .export import record_still  # a no-op unless the chapter runs under pwgf_viz.export
+
+            record_still(still)
         return bundle
 
 

@@ -13,16 +13,33 @@
    ``const THEBE_JS_URL = ...`` is declared twice and every page throws
    "Identifier 'THEBE_JS_URL' has already been declared". Backport of the fix
    (sphinx-doc/sphinx#13402): the builder gets ``''`` instead of ``None``.
+4. Generated reference pages, so that new chapters and modules appear with nothing to register:
+   a line ``<!-- pwgf:chapter-guide -->`` in a page (book/teaching.md) becomes, for every chapter of
+   ``_toc.yml`` that has a "Learning goals" box, a section with its link, its goals and its exercises;
+   a line ``<!-- pwgf:api -->`` (book/api.md) becomes one section with ``automodule`` per module of
+   ``pwgf_viz``.
+6. LaTeX only: ``{numref}`` to an exercise of another page would print "Exercise ??" (sphinx-exercise labels
+   exercises ``exercise:<label>`` in LaTeX and converts only same-page references); such references become
+   sphinx-exercise's own LaTeX reference, numbered like the exercise's box.
+5. A role ``{chapter}`book/name``` : a link to the chapter if it is part of the book, else its name in
+   italics marked "forthcoming" (the teaching paths name chapters that are still being written).
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import pkgutil
+import re
 from pathlib import Path
 
 import sphinx
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -70,9 +87,149 @@ def dedupe_inline_js(app: Sphinx) -> None:
     builder.add_js_file = add_js_file  # type: ignore[method-assign]
 
 
+CHAPTER_GUIDE = "<!-- pwgf:chapter-guide -->"
+API = "<!-- pwgf:api -->"
+PACKAGE = "pwgf_viz"
+_GOALS = re.compile(r"^:::\{admonition\} Learning goals\n(?::[^\n]*\n)*(?P<body>.*?)^:::$", re.S | re.M)
+_TITLE = re.compile(r"^# (?P<title>.+)$", re.M)
+_EXERCISE = re.compile(r"^`{3,}\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label: (?P<label>\S+)", re.M)
+
+
+def toc_docnames(srcdir: Path) -> list[str]:
+    """The documents of ``_toc.yml``, root first, in reading order."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site_map = parse_toc_yaml(srcdir / "_toc.yml")
+    return [site_map.root.docname, *(name for name in site_map if name != site_map.root.docname)]
+
+
+def chapter_guide(app: Sphinx) -> str:
+    """MyST Markdown: per chapter with learning goals, a section with its link, goals and exercises."""
+    srcdir = Path(app.srcdir)
+    parts = []
+    for docname in toc_docnames(srcdir):
+        path = srcdir / f"{docname}.md"
+        if not path.is_file():
+            continue
+        app.env.note_dependency(str(path))
+        text = path.read_text(encoding="utf-8")
+        goals, title = _GOALS.search(text), _TITLE.search(text)
+        if goals is None or title is None:
+            continue
+        exercises = _EXERCISE.findall(text)
+        listed = ", ".join(f"{{numref}}`{label}`" for label in exercises) or "none yet"
+        parts.append(f"### {title['title']}\n\n{{doc}}`Open the chapter </{docname}>`. "
+                     f"{goals['body'].strip()}\n\nExercises: {listed}.\n")
+    return "\n".join(parts)
+
+
+def api_reference(app: Sphinx) -> str:
+    """MyST Markdown: a section with ``automodule`` for every module of the package, in name order."""
+    import importlib
+
+    package = importlib.import_module(PACKAGE)
+    # The package's own names (``import pwgf_viz as pv``): data documented here, the rest linked to its module.
+    rows, data = [], []
+    for name in package.__all__:
+        obj = getattr(package, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            rows.append(f"| `pv.{name}` | {{py:obj}}`{obj.__module__}.{obj.__qualname__}` |")
+        else:
+            origin = next(f"{PACKAGE}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                          if name in _assigned(f"{PACKAGE}.{m.name}"))
+            data.append(f".. py:data:: {name}\n   :module: {PACKAGE}\n\n"
+                        f"   The same object as :py:data:`{origin}.{name}`.\n")
+    sections = [f"## `{PACKAGE}`\n\n```{{eval-rst}}\n.. automodule:: {PACKAGE}\n```\n\n"
+                "| name | documented as |\n|---|---|\n" + "\n".join(rows) + "\n\n"
+                "```{eval-rst}\n" + "\n".join(data) + "```\n"]
+    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")):
+        constants = "".join(_data_entry(f"{PACKAGE}.{module}", name) for name in _constants(f"{PACKAGE}.{module}"))
+        sections.append(f"## `{PACKAGE}.{module}`\n\n```{{eval-rst}}\n.. automodule:: {PACKAGE}.{module}\n"
+                        f"   :members:\n   :undoc-members:\n   :inherited-members: tuple\n"
+                        f"   :show-inheritance:\n\n{constants}```\n")
+    return "\n".join(sections)
+
+
+def _data_entry(module: str, name: str) -> str:
+    """A ``py:data`` entry with the constant's value (``autodata`` would print the docstring of its type)."""
+    import importlib
+
+    obj = getattr(importlib.import_module(module), name)
+    value = repr(obj)
+    shown = value if len(value) <= 60 and "\n" not in value else f"<{type(obj).__name__}>"
+    return f".. py:data:: {name}\n   :module: {module}\n   :value: {shown}\n\n"
+
+
+def _assigned(module: str) -> list[str]:
+    """Public UPPER_CASE names a module assigns at top level."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    tree = ast.parse(ModuleAnalyzer.for_module(module).code)
+    names = [target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+             if isinstance(target, ast.Name)]
+    return [n for n in dict.fromkeys(names) if re.fullmatch(r"[A-Z][A-Z0-9_]*", n)]
+
+
+def _constants(module: str) -> list[str]:
+    """The names of :func:`_assigned` without a ``#:`` doc comment: autodoc leaves those out even with
+    ``:undoc-members:``, yet docstrings refer to them."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    documented = {name for (scope, name) in ModuleAnalyzer.for_module(module).find_attr_docs() if scope == ""}
+    return [n for n in _assigned(module) if n not in documented]
+
+
+def expand_generated(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Replace the markers of item 4 (``source-read``) by the generated Markdown."""
+    if CHAPTER_GUIDE in source[0]:
+        source[0] = source[0].replace(CHAPTER_GUIDE, chapter_guide(app))
+    if API in source[0]:
+        source[0] = source[0].replace(API, api_reference(app))
+
+
+def chapter_role(name: str, rawtext: str, text: str, lineno: int, inliner: object,
+                 options: dict | None = None, content: list | None = None) -> tuple[list, list]:
+    """``{chapter}`book/name```: a {doc} link if the chapter is in the book, else "*name* (forthcoming)"."""
+    env = inliner.document.settings.env
+    target = text.strip().removesuffix(".md")
+    if target in env.found_docs:
+        ref = addnodes.pending_xref(rawtext, refdomain="std", reftype="doc", reftarget="/" + target,
+                                    refexplicit=False, refwarn=True, refdoc=env.docname)
+        ref += nodes.inline(rawtext, target, classes=["xref", "std", "std-doc"])
+        return [ref], []
+    label = Path(target).name.replace("-", " ")
+    return [nodes.emphasis(rawtext, label), nodes.Text(" (forthcoming)")], []
+
+
+class ExerciseNumrefsForLatex(SphinxPostTransform):
+    """Item 6: ``{numref}`` to exercises in the LaTeX build (before sphinx-exercise's own pass, priority 22)."""
+
+    default_priority = 21
+    formats = ("latex",)
+
+    def run(self) -> None:
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_latex_number_reference
+        from sphinx_exercise.utils import get_node_number
+
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in list(self.document.findall(addnodes.number_reference)):
+            label = node.get("refid") or node.get("refuri", "").rpartition("#")[2]
+            target = registry.get(label, {}).get("node")
+            if not isinstance(target, exercise_enumerable_node):
+                continue
+            number = get_node_number(self.app, target, "exercise")
+            new = exercise_latex_number_reference(refid=label)
+            new += nodes.Text(self.config.numfig_format["exercise"] % number)
+            node.replace_self(new)
+
+
 def setup(app: Sphinx) -> dict:
     # priority > 500 so this runs after the other extensions have set their config
     app.connect("config-inited", drop_vendor_assets, priority=900)
     app.connect("config-inited", check_vendor_assets, priority=900)
     app.connect("builder-inited", dedupe_inline_js)
+    app.connect("source-read", expand_generated)
+    app.add_role("chapter", chapter_role)
+    app.add_post_transform(ExerciseNumrefsForLatex)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
