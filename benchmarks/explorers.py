@@ -55,8 +55,9 @@ def discover() -> list[ExplorerBench]:
     for info in pkgutil.iter_modules(pwgf_viz.__path__, "pwgf_viz."):
         module = importlib.import_module(info.name)
         for name, obj in inspect.getmembers(module, inspect.isclass):
-            if (obj.__module__ == info.name and name.endswith("Explorer") and callable(getattr(obj, "update", None))
-                    and (info.name, name) not in known):
+            # An explorer has controls (SETTINGS); the shared base class widgets.Explorer has none.
+            if (obj.__module__ == info.name and name.endswith("Explorer") and getattr(obj, "SETTINGS", None)
+                    and callable(getattr(obj, "update", None)) and (info.name, name) not in known):
                 found.append(ExplorerBench(info.name, name))
     return found
 
