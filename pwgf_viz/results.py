@@ -1,0 +1,124 @@
+r"""Result files of the experiment chapters (Part IV), and their summary tables.
+
+An experiment chapter runs a *quick* setting when the book is built. A script under ``experiments/`` runs the
+*full* setting (more steps and seeds) and writes its records with :func:`save_results` into
+``experiments/results/<name>.json``; the chapter shows those records too when :func:`load_results` finds the file.
+
+A record is one flat dict per run and measurement, e.g. ``{"estimator": "st", "seed": 0, "elbo": -61.2}``.
+:func:`summary_table` reports the mean and the sample standard deviation over seeds,
+
+.. math::
+
+    \bar x = \tfrac1S \textstyle\sum_s x_s, \qquad
+    \mathrm{sd} = \Big(\tfrac1{S-1} \textstyle\sum_s (x_s - \bar x)^2\Big)^{1/2},
+
+as ``mean ± sd`` (``mean`` alone when a group holds a single run).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Where the experiment scripts write their result files (committed: small JSON).
+RESULTS_DIR = ROOT / "experiments" / "results"
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the result file's stem); got {type(name).__name__}")
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(f"name must be non-empty and hold only letters, digits, '-' and '_'; got {name!r}")
+    return name
+
+
+def _check_folder(folder: object) -> Path:
+    if folder is None:
+        return RESULTS_DIR
+    if not isinstance(folder, str | Path):
+        raise TypeError(f"folder must be a path or None (experiments/results); got {type(folder).__name__}")
+    return Path(folder)
+
+
+def results_path(name: str, folder: str | Path | None = None) -> Path:
+    """The path of result file ``name`` (``experiments/results/<name>.json`` unless ``folder`` is given)."""
+    return _check_folder(folder) / f"{_check_name(name)}.json"
+
+
+def save_results(name: str, records: Sequence[Mapping[str, object]], settings: Mapping[str, object],
+                 folder: str | Path | None = None) -> Path:
+    """Write ``{"settings": ..., "records": [...]}`` as JSON (sorted keys, so reruns give the same file)."""
+    if not isinstance(records, Sequence) or isinstance(records, str | bytes):
+        raise TypeError(f"records must be a list of dicts; got {type(records).__name__}")
+    if not records or not all(isinstance(r, Mapping) for r in records):
+        raise ValueError("records must be a non-empty list of dicts (one per run and measurement)")
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"settings must be a dict; got {type(settings).__name__}")
+    path = results_path(name, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"settings": dict(settings), "records": [dict(r) for r in records]}
+    path.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def load_results(name: str, folder: str | Path | None = None) -> dict | None:
+    """The ``{"settings", "records"}`` dict written by :func:`save_results`, or None if there is no such file."""
+    path = results_path(name, folder)
+    if not path.is_file():
+        return None
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(payload, dict) or not {"settings", "records"} <= payload.keys():
+        raise ValueError(f"{path} is not a result file: expected a JSON object with 'settings' and 'records'")
+    return payload
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (``nan`` for a single value) of finite numbers."""
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise TypeError(f"values must be a sequence of numbers; got {type(values).__name__}")
+    if not values:
+        raise ValueError("values must not be empty")
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        raise ValueError("values must be finite real numbers")
+    mean = math.fsum(values) / len(values)
+    if len(values) == 1:
+        return mean, math.nan
+    return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def summary_table(records: Sequence[Mapping[str, object]], row: str, columns: Sequence[str],
+                  digits: int = 3) -> str:
+    """A Markdown table: one row per value of ``row`` (in first-seen order), cells ``mean ± sd`` of each column.
+
+    Every record must hold ``row``; a record lacking a column does not count for that column (blank cell if
+    no record of the row has it). The last column gives the number of records per row.
+    """
+    if not isinstance(row, str):
+        raise TypeError(f"row must be a record key (string); got {type(row).__name__}")
+    if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
+        raise ValueError("columns must be a non-empty list of record keys")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 12:
+        raise ValueError(f"digits must be an integer from 0 to 12; got {digits!r}")
+    if not records:
+        raise ValueError("records must not be empty")
+    groups: dict[object, list[Mapping[str, object]]] = {}
+    for record in records:
+        if row not in record:
+            raise ValueError(f"every record must hold the row key {row!r}; got one with keys {sorted(record)}")
+        groups.setdefault(record[row], []).append(record)
+    lines = [f"| {row} | " + " | ".join(columns) + " | runs |", "|---|" + "---:|" * (len(columns) + 1)]
+    for key, group in groups.items():
+        cells = []
+        for column in columns:
+            values = [r[column] for r in group if column in r]
+            if not values:
+                cells.append("")
+                continue
+            mean, sd = mean_sd(values)
+            cells.append(f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}")
+        lines.append(f"| `{key}` | " + " | ".join(cells) + f" | {len(group)} |")
+    return "\n".join(lines)
