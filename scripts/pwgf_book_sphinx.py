@@ -128,6 +128,10 @@ def api_reference(app: Sphinx) -> str:
     import importlib
 
     package = importlib.import_module(PACKAGE)
+    # Rebuild this page when a module is edited, added or removed (the folder's mtime changes then).
+    folder = Path(package.__file__).parent
+    for path in (folder, *sorted(folder.glob("*.py"))):
+        app.env.note_dependency(str(path))
     # The package's own names (``import pwgf_viz as pv``): data documented here, the rest linked to its module.
     rows, data = [], []
     for name in package.__all__:
