@@ -29,7 +29,7 @@ def proxy_derivative_torch(ste: str, x: torch.Tensor) -> torch.Tensor:
     return ((x > 0) & (x < 1)).to(x.dtype)
 
 
-class BinarizedReLU(torch.autograd.Function):
+class _BinarizedReLU(torch.autograd.Function):
     r"""Forward :math:`\mathbb 1[x > 0]`; backward: the incoming gradient times :math:`\mu'(x)` of the proxy."""
 
     @staticmethod
@@ -49,7 +49,7 @@ def binarized_relu(x: torch.Tensor, ste: str) -> torch.Tensor:
     ste = check_ste(ste)
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch tensor; got {type(x).__name__}")
-    return BinarizedReLU.apply(x, ste)
+    return _BinarizedReLU.apply(x, ste)
 
 
 def digits_split(test_size: float = 0.3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -198,3 +198,25 @@ def test_train_digits_learns() -> None:
     run = qm.train_digits("clipped_relu", seed=0, hidden=32, epochs=3)
     assert run.epoch_loss.shape == (3,) and run.epoch_loss[-1] < run.epoch_loss[0]
     assert run.test_accuracy > 0.5  # chance is 0.1
+
+
+def test_rest_points_at_a_saddle() -> None:
+    """At a critical point with v.v* = 0 (0 < theta < pi), the ReLU and clipped-ReLU expectations vanish, the
+    identity's does not (prop-coarse-rest-points)."""
+    v_star, w_star = np.array([1.0, -0.5, 0.8, 0.3]), teacher()[1]
+    inverse = np.linalg.inv(np.eye(M) + np.ones((M, M)))
+    # v(t) = (I + 11^T)^{-1} (t I + 11^T) v* solves grad_v f = 0 with t = 1 - 2 theta / pi; v(t).v* is affine in t.
+    slope, offset = v_star @ inverse @ v_star, v_star @ inverse @ np.ones((M, M)) @ v_star
+    t = -offset / slope
+    assert -1 < t < 1
+    theta = math.pi * (1 - t) / 2
+    other = np.random.default_rng(9).standard_normal(N)
+    other -= (other @ w_star) / (w_star @ w_star) * w_star
+    w = 1.7 * (math.cos(theta) * w_star / np.linalg.norm(w_star) + math.sin(theta) * other / np.linalg.norm(other))
+    v = inverse @ (t * np.eye(M) + np.ones((M, M))) @ v_star
+    assert q.angle(w, w_star) == pytest.approx(theta) and abs(v @ v_star) < 1e-12
+    grad_v, grad_w = q.population_gradient(v, w, v_star, w_star)
+    assert np.allclose(grad_v, 0, atol=1e-12) and np.allclose(grad_w, 0, atol=1e-12)
+    for ste in ("relu", "clipped_relu"):
+        assert np.allclose(q.expected_coarse_gradient(ste, v, w, v_star, w_star)[1], 0, atol=1e-12)
+    assert np.linalg.norm(q.expected_coarse_gradient("identity", v, w, v_star, w_star)[1]) > 0.1
