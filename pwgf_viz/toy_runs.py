@@ -448,7 +448,8 @@ def final_gap_table(runs: Sequence[Mapping[str, object]], problems: Sequence[Toy
     for r in runs:
         record = wide.setdefault((str(r["estimator"]), int(r["seed"])), {"estimator": r["estimator"]})
         record[str(r["problem"])] = r["final_gap"]
-    return summary_table(list(wide.values()), "estimator", [p.key for p in problems], digits)
+    table = summary_table(list(wide.values()), "estimator", [p.key for p in problems], digits)
+    return table.replace(" ± ", "\u00a0±\u00a0")   # no-break spaces keep "mean ± sd" on one line
 
 
 def step_time_panels(runs: Sequence[Mapping[str, object]],
@@ -507,7 +508,7 @@ def claim_table(comparisons: Sequence[Comparison], digits: int = 4) -> str:
         clearly = c.estimator == "pwgf"
         claim, held = ("clearly better", c.clearly_better) if clearly else ("comparable or better",
                                                                             c.comparable_or_better)
-        rows.append(f"| {c.problem} | `{c.estimator}` | {c.mean:.{digits}f} ± {c.sd:.{digits}f} | `{c.rival}` | "
-                    f"{c.rival_mean:.{digits}f} ± {c.rival_sd:.{digits}f} | {c.z:+.1f} | {claim} | "
-                    f"{'yes' if held else '**no**'} |")
+        rows.append(f"| {c.problem} | `{c.estimator}` | {c.mean:.{digits}f}\u00a0±\u00a0{c.sd:.{digits}f} | "
+                    f"`{c.rival}` | {c.rival_mean:.{digits}f}\u00a0±\u00a0{c.rival_sd:.{digits}f} | {c.z:+.1f} | "
+                    f"{claim} | {'yes' if held else '**no**'} |")
     return "\n".join(rows)

@@ -168,7 +168,7 @@ def test_compare_final_gaps_by_hand():
     assert not c.comparable_or_better and not c.clearly_better
     assert toy_runs.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
     table = toy_runs.claim_table([c]).splitlines()
-    assert table[2].startswith("| a | `st` | 0.6000 ± 0.1000 | `arm` |") and table[2].endswith("| **no** |")
+    assert table[2].startswith("| a | `st` | 0.6000\u00a0±\u00a00.1000 | `arm` |") and table[2].endswith("| **no** |")
 
 
 @pytest.mark.parametrize(("call", "error", "match"), [
