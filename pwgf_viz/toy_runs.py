@@ -70,6 +70,9 @@ class ToyProblem:
     minimum: float = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not self.key:
+            raise ValueError(f"key must be a non-empty string (a table column); got {self.key!r}")
+        check_objective(self.f)
         family = check_family(self.family)
         if family == "categorical":
             raise ValueError("family must be 'bernoulli' or 'poisson' for a toy problem; got 'categorical'")
@@ -125,8 +128,9 @@ def toy_problems() -> tuple[ToyProblem, ...]:
     y = a @ bits + 0.3 * rng.normal(size=12)
     problems = [ToyProblem(f"t={t:g}", rf"$(z - {t:g})^2$, Bernoulli", objectives.quadratic(t), "bernoulli",
                            [0.5], [0.25]) for t in (0.45, 0.49, 0.499)]
-    problems.append(ToyProblem("lsq", r"$\|Az - y\|^2$, 10 bits", objectives.least_squares(a.tolist(), y.tolist()),
-                               "bernoulli", [0.5] * 10, np.linspace(0.2, 0.8, 10)))
+    lsq = objectives.least_squares(a.tolist(), y.tolist())
+    problems.append(ToyProblem("lsq", r"$\lVert Az - y\rVert^2$, 10 bits", lsq, "bernoulli", [0.5] * 10,
+                               np.linspace(0.2, 0.8, 10)))
     problems.append(ToyProblem("pois-quad", r"$(z - 2.5)^2$, Poisson", objectives.quadratic(2.5), "poisson",
                                [4.0], [4.0]))
     problems.append(ToyProblem("pois-log", r"$0.2z - \log(1+z)$, Poisson", objectives.cost_minus_log(0.2),

@@ -178,6 +178,8 @@ def test_compare_final_gaps_by_hand():
      ValueError, "probe"),
     (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [1.5], [0.2]),
      ValueError, "theta0"),
+    (lambda: toy_runs.ToyProblem("", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2]), ValueError, "key"),
+    (lambda: toy_runs.ToyProblem("x", "", 3, "bernoulli", [0.5], [0.2]), TypeError, "f must be"),
     (lambda: toy_runs.Setting(steps=0, seeds=5), ValueError, "steps"),
     (lambda: toy_runs.Setting(steps=100, seeds=1), ValueError, "seeds"),
     (lambda: toy_runs.Setting(steps=100, seeds=5, lr=-1.0), ValueError, "lr"),
