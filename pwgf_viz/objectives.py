@@ -86,7 +86,7 @@ def least_squares(matrix: list[list[float]], target: list[float]) -> Objective:
             raise ValueError(f"least_squares has {a.shape[1]} columns; the draws have {flat.shape[1]} coordinates")
         return ((flat @ a.T.to(z.dtype) - y.to(z.dtype)) ** 2).sum(-1)
 
-    return Objective(r"\lVert A z - y\rVert^2", f)
+    return Objective(r"\Vert A z - y\Vert^2", f)
 
 
 def cost_minus_log(cost: float = 0.2) -> Objective:

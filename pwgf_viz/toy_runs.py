@@ -129,7 +129,7 @@ def toy_problems() -> tuple[ToyProblem, ...]:
     problems = [ToyProblem(f"t={t:g}", rf"$(z - {t:g})^2$, Bernoulli", objectives.quadratic(t), "bernoulli",
                            [0.5], [0.25]) for t in (0.45, 0.49, 0.499)]
     lsq = objectives.least_squares(a.tolist(), y.tolist())
-    problems.append(ToyProblem("lsq", r"$\lVert Az - y\rVert^2$, 10 bits", lsq, "bernoulli", [0.5] * 10,
+    problems.append(ToyProblem("lsq", r"$\Vert Az - y\Vert^2$, 10 bits", lsq, "bernoulli", [0.5] * 10,
                                np.linspace(0.2, 0.8, 10)))
     problems.append(ToyProblem("pois-quad", r"$(z - 2.5)^2$, Poisson", objectives.quadratic(2.5), "poisson",
                                [4.0], [4.0]))
