@@ -237,3 +237,20 @@ def test_figures_draw():
     assert len(fig.axes[0].lines) == 2
     fig = plots.bar_panels({"Bernoulli": {"st": 1.0, "arm": 2.0}, "Poisson": {"pwgf": 1.5}}, "ms")
     assert len(fig.axes) == 2
+
+
+def test_committed_full_results_match_the_code():
+    # The committed result file of the full setting is what the current code computes (two runs recomputed).
+    full = load_results("toy-experiments")
+    if full is None:
+        pytest.skip("experiments/results/toy-experiments.json is absent (run experiments/toy_experiments.py)")
+    setting = toy_runs.SETTINGS["full"]
+    assert (full["settings"]["steps"], full["settings"]["seeds"]) == (setting.steps, setting.seeds)
+    runs = {(r["problem"], r["estimator"], r["seed"]): r for r in full["records"] if r["kind"] == "run"}
+    assert len(runs) == sum(1 + setting.seeds * len(toy_runs.estimators_for(p.family)) for p in PROBLEMS)
+    tail = round(toy_runs.FINAL_FRACTION * setting.steps)
+    for key, name, seed in [("t=0.45", "disarm", 3), ("pois-quad", "pwgf", 0)]:
+        problem = BY_KEY[key]
+        run = toy_runs.adam_run(name, problem, setting.steps, setting.lr, seed)
+        gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, problem.family, run.path))
+        assert float(gap[-tail:].mean()) == pytest.approx(runs[key, name, seed]["final_gap"], rel=1e-9, abs=1e-12)
