@@ -12,7 +12,9 @@ Prints one line per figure, with its target and whether it is met, then the list
 - estimators: ``gradient_samples`` at n = 10^4 (vectorised) against a Python loop of 10^4 single-draw calls, with
   a check that both give the same distribution (means within 4 standard errors);
 - W2: the 1-D squared Wasserstein distance by sorting (``ot.wasserstein_1d``) against the linear program
-  ``ot.emd2`` on n = 10^3 and 10^4 particles with uniform weights; both must agree to 1e-8.
+  ``ot.emd2`` on n = 10^3 and 10^4 particles with uniform weights; both must agree to 1e-8;
+- toy: the wall time of one training step of chapter ``toy-experiments`` (estimate, chain rule, Adam update) per
+  problem and estimator, median of 3 runs of 200 steps (no target: the figures compare estimators).
 
 Targets are goals, not assertions: a missed target is printed as MISSED and listed at the end (exit status 0).
 ``--only build,widgets`` runs some sections; ``--json FILE`` also writes the figures as JSON.
@@ -302,7 +304,21 @@ def bench_w2() -> None:
                    emd / fast, target, higher_is_better=True, name=f"w2_ratio[{label},{n}]", unit="x")
 
 
-SECTIONS = {"build": None, "widgets": bench_widgets, "estimators": bench_estimators, "w2": bench_w2}
+# ------------------------------------------------------------------------------------------------ toy
+def bench_toy(steps: int = 200, repeats: int = 3) -> None:
+    print(f"== toy: wall time of one training step of chapter toy-experiments (median of {repeats} runs of "
+          f"{steps} steps) ==", flush=True)
+    from pwgf_viz import toy_runs
+
+    for problem in toy_runs.toy_problems():
+        for name in (toy_runs.EXACT, *toy_runs.estimators_for(problem.family)):
+            times = [toy_runs.adam_run(name, problem, steps, seed=r).seconds_per_step for r in range(repeats)]
+            report(f"toy step {problem.key} / {name}: {1e3 * statistics.median(times):.2f} ms",
+                   1e3 * statistics.median(times), name=f"toy_step_ms[{problem.key},{name}]")
+
+
+SECTIONS = {"build": None, "widgets": bench_widgets, "estimators": bench_estimators, "w2": bench_w2,
+            "toy": bench_toy}
 
 
 def main() -> None:

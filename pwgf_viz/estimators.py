@@ -258,7 +258,9 @@ def gradient_samples(estimator: str | Estimator, f: Objective, family: str, thet
     seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
     rows = theta.detach().unsqueeze(0).expand((n,) + tuple(theta.shape)).clone().requires_grad_(True)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        # Seed the CPU generator only (the one forked): torch.manual_seed would also reseed accelerator
+        # generators outside the fork, and its lazy device hooks cost more than a small draw.
+        torch.random.default_generator.manual_seed(seed)
         draws = est.draws(f, family, rows, **options)
     (grad,) = torch.autograd.grad(draws.loss.sum(), rows, allow_unused=True)
     if grad is None:

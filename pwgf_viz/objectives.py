@@ -6,6 +6,7 @@ torch operations, so it is differentiable in its input (as the straight-through 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,3 +67,42 @@ def linear_score(weights: list[float]) -> Objective:
         return (flat @ w.to(z.dtype)) ** 2
 
     return Objective(r"(w^\top z)^2", f)
+
+
+def least_squares(matrix: list[list[float]], target: list[float]) -> Objective:
+    r""":math:`f(z) = \|A z - y\|^2`: decode bits linearly; :math:`A^\top A` couples every pair of coordinates.
+
+    On bits its multilinear extension is :math:`L(p)`; its curvature :math:`2 A^\top A` has a positive diagonal, so
+    straight-through is biased in every coordinate (``prop-st-bias-curvature``).
+    """
+    a = as_parameter(matrix, "matrix").detach().to(torch.float64)
+    y = as_parameter(target, "target").detach().to(torch.float64).reshape(-1)
+    if a.dim() != 2 or a.shape[0] != y.numel():
+        raise ValueError(f"matrix must have shape (m, d) with m = len(target) = {y.numel()}; got {tuple(a.shape)}")
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        flat = _flat(z)
+        if flat.shape[1] != a.shape[1]:
+            raise ValueError(f"least_squares has {a.shape[1]} columns; the draws have {flat.shape[1]} coordinates")
+        return ((flat @ a.T.to(z.dtype) - y.to(z.dtype)) ** 2).sum(-1)
+
+    return Objective(r"\Vert A z - y\Vert^2", f)
+
+
+def cost_minus_log(cost: float = 0.2) -> Objective:
+    r""":math:`f(z) = c\,z - \log(1 + z)`, for counts: a diminishing return minus a linear cost.
+
+    Every derivative is non-zero (:math:`f'' = (1+z)^{-2}`, :math:`f''' = -2(1+z)^{-3}`), so neither straight-through
+    nor the trapezoid rule of the Poisson pWGF estimator is exact. For :math:`0 < c < \log 2` the loss
+    :math:`L(\lambda) = \mathbb{E}[f(Z)]` has its minimum at an interior rate.
+    """
+    c = as_parameter(cost, "cost").detach()
+    if c.numel() != 1 or not 0 < float(c) < math.log(2):
+        raise ValueError(f"cost must be a single number in (0, log 2) (interior minimum); got {cost!r}")
+    c = float(c)
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        flat = _flat(z)
+        return (c * flat - torch.log1p(flat)).sum(-1)
+
+    return Objective(rf"{c:g}\,z - \log(1 + z)", f)

@@ -26,6 +26,8 @@ COLORS: Mapping[str, str] = {
     "st_gumbel_softmax": "#e377c2",
     "arm": "#2ca02c",
     "disarm": "#bcbd22",
+    "pwgf": "#ff7f0e",
+    "gen_gumbel_softmax": "#8c564b",
 }
 
 
@@ -141,3 +143,75 @@ def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int =
     ax.set_xlabel("$p$")
     ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+def _check_panels(panels: object, name: str) -> Mapping:
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError(f"{name} must map at least one panel title to its series")
+    for title, series in panels.items():
+        if not isinstance(series, Mapping) or not series:
+            raise ValueError(f"{name}[{title!r}] must map at least one estimator name to its data")
+    return panels
+
+
+def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: int = 3,
+                floor: float = 1e-4) -> Figure:
+    """One panel per title: for each estimator a line (mean over seeds) in a band (min to max over seeds).
+
+    ``panels[title][estimator]`` is ``(steps, mean, low, high)``, four arrays of one length. The y axis is
+    logarithmic, values below ``floor`` are drawn at ``floor``; ``"exact"`` is drawn dashed in black.
+    """
+    panels = _check_panels(panels, "panels")
+    ncols = check_count(ncols, "ncols", minimum=1, maximum=6)
+    floor = _finite_number(floor, "floor")
+    if floor <= 0:
+        raise ValueError(f"floor must be > 0 (log axis); got {floor}")
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.6 * nrows), squeeze=False)
+    for ax, (title, series) in zip(axes.flat, panels.items(), strict=False):
+        for name, curve in series.items():
+            if len(curve) != 4:
+                raise ValueError(f"panels[{title!r}][{name!r}] must be (steps, mean, low, high)")
+            steps, mean, low, high = (_finite_array(a, f"panels[{title!r}][{name!r}]") for a in curve)
+            if not len(steps) == len(mean) == len(low) == len(high):
+                raise ValueError(f"panels[{title!r}][{name!r}]: steps, mean, low and high must have one length")
+            color = COLORS.get(name, "#555555")
+            style = {"ls": "--", "lw": 1.2} if name == "exact" else {"lw": 1.4}
+            ax.plot(steps, np.maximum(mean, floor), color=color, label=name, **style)
+            if name != "exact":
+                ax.fill_between(steps, np.maximum(low, floor), np.maximum(high, floor), color=color, alpha=0.15,
+                                lw=0)
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * math.ceil(len(handles) / 5), 1, 1))
+    return fig
+
+
+def bar_panels(panels: Mapping[str, Mapping[str, float]], xlabel: str) -> Figure:
+    """One horizontal bar chart per title, one bar per estimator (in its colour), values not printed."""
+    panels = _check_panels(panels, "panels")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 0.35 * max(map(len, panels.values())) + 1),
+                             squeeze=False)
+    for ax, (title, values) in zip(axes[0], panels.items(), strict=True):
+        names = list(values)
+        heights = [_finite_number(values[n], f"panels[{title!r}][{n!r}]") for n in names]
+        ax.barh(range(len(names)), heights, color=[COLORS.get(n, "#555555") for n in names])
+        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,256 @@
+"""pwgf_viz.toy_runs (Part IV toy experiments): exact scoring, runs, bias measurement, tables, bad input.
+
+Statistical tests: fixed seeds, sample means within 4 standard errors (SE = sample std / sqrt(n)).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+
+import numpy as np
+import pytest
+import torch
+
+from pwgf_viz import exact_expectation, exact_gradient, exact_st_mean, objectives, plots, toy_runs
+from pwgf_viz.results import load_results, save_results
+
+PROBLEMS = toy_runs.toy_problems()
+BY_KEY = {p.key: p for p in PROBLEMS}
+
+
+def test_problem_catalogue():
+    assert [p.key for p in PROBLEMS] == ["t=0.45", "t=0.49", "t=0.499", "lsq", "pois-quad", "pois-log"]
+    assert {p.family for p in PROBLEMS} == {"bernoulli", "poisson"}
+    assert BY_KEY["lsq"].theta0.shape == (10,)
+
+
+@pytest.mark.parametrize("t", [0.45, 0.49, 0.499])
+def test_minimum_of_the_toy_is_t_squared(t):
+    # L(p) = t^2 + p (1 - 2t): the infimum over p in (0, 1) is t^2 (p -> 0).
+    assert BY_KEY[f"t={t:g}"].minimum == pytest.approx(t**2, abs=1e-15)
+
+
+def test_minimum_of_least_squares_is_the_best_vertex():
+    problem = BY_KEY["lsq"]
+    vertices = torch.tensor(list(itertools.product([0.0, 1.0], repeat=10)), dtype=torch.float64)
+    assert problem.minimum == pytest.approx(float(problem.f(vertices).min()), abs=1e-12)
+
+
+def test_minimum_of_poisson_problems():
+    # L(lambda) = lambda + (lambda - 2.5)^2 is smallest at lambda = 2: 2.25.
+    assert BY_KEY["pois-quad"].minimum == pytest.approx(2.25, abs=1e-8)
+    problem = BY_KEY["pois-log"]
+    grid = np.linspace(3.0, 6.0, 301)
+    brute = min(exact_expectation(problem.f, "poisson", [r]) for r in grid)
+    assert problem.minimum <= brute + 1e-12
+    assert problem.minimum == pytest.approx(brute, abs=1e-5)
+    # The exact gradient vanishes at the minimiser, ST's mean does not (f'' != 0).
+    rate = grid[int(np.argmin([exact_expectation(problem.f, "poisson", [r]) for r in grid]))]
+    assert abs(float(exact_gradient(problem.f, "poisson", [rate])[0])) < 2e-3
+    assert float(exact_st_mean(problem.f, "poisson", [rate])[0]) < -0.01
+
+
+@pytest.mark.parametrize("key", ["lsq", "pois-log", "t=0.49"])
+def test_exact_losses_equal_enumeration_row_by_row(key):
+    problem = BY_KEY[key]
+    rng = np.random.default_rng(0)
+    if problem.family == "bernoulli":
+        path = rng.uniform(0.02, 0.98, size=(7, *problem.theta0.shape))
+    else:
+        path = rng.uniform(0.1, 9.0, size=(7, 1))
+    losses = toy_runs.exact_losses(problem.f, problem.family, path)
+    expected = [exact_expectation(problem.f, problem.family, row) for row in path]
+    # Bernoulli: the same finite sum. Poisson: both sums drop a tail of mass < 1e-12 (POISSON_TAIL), at different
+    # truncation points (the path's largest rate here, each row's own rate there): |f| < 10 on those tails.
+    atol = 1e-14 if problem.family == "bernoulli" else 1e-11
+    assert np.allclose(losses, expected, rtol=0, atol=atol)
+
+
+def test_relative_gap_of_the_toy_is_2p():
+    # Delta(p) = (L(p) - t^2) / (L(1/2) - t^2) = p (1 - 2t) / ((1 - 2t) / 2) = 2p.
+    problem = BY_KEY["t=0.45"]
+    p = np.array([[0.5], [0.3], [0.01]])
+    gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, "bernoulli", p))
+    assert np.allclose(gap, 2 * p[:, 0], atol=1e-12)
+
+
+def test_exact_run_reaches_the_poisson_optimum():
+    run = toy_runs.adam_run("exact", BY_KEY["pois-quad"], steps=300, lr=0.05)
+    assert run.path.shape == (301, 1)
+    assert run.path[0, 0] == 4.0
+    assert run.path[-1, 0] == pytest.approx(2.0, abs=0.02)
+    assert run.seconds_per_step > 0
+
+
+def test_st_run_settles_at_its_rest_point():
+    # ST's mean 2 (lambda - 2.5) vanishes at 2.5; with the learning rate decaying to 0 the run settles near it.
+    finals = [toy_runs.adam_run("st", BY_KEY["pois-quad"], steps=300, seed=s).path[-30:, 0].mean() for s in range(3)]
+    assert abs(np.mean(finals) - 2.5) < 0.25
+
+
+def test_runs_are_reproducible_and_seeds_differ():
+    problem = BY_KEY["t=0.45"]
+    a = toy_runs.adam_run("disarm", problem, steps=20, seed=3).path
+    b = toy_runs.adam_run("disarm", problem, steps=20, seed=3).path
+    c = toy_runs.adam_run("disarm", problem, steps=20, seed=4).path
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_single_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with toy_runs.single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_budget_of_evaluations():
+    assert toy_runs.draws_per_step("arm") == toy_runs.draws_per_step("disarm") == 1
+    assert toy_runs.draws_per_step("st") == toy_runs.draws_per_step("reinforce_baseline") == 2
+    assert toy_runs.draws_per_step("st", evaluations=8) == 8
+    assert toy_runs.draws_per_step("arm", evaluations=8) == 4
+    assert toy_runs.estimator_options("gumbel_softmax") == {"temperature": 0.5}
+    assert toy_runs.estimator_options("gen_gumbel_softmax") == {"temperature": 0.5}
+    assert toy_runs.estimator_options("st") == {}
+
+
+@pytest.mark.parametrize("key", ["t=0.45", "lsq", "pois-quad", "pois-log"])
+def test_bias_measurement_against_the_exact_gradient(key):
+    # Unbiased estimators (and pWGF on the Poisson quadratic) within 4 SE of zero; ST's mean within 4 SE of its
+    # exact mean E[grad f(z)] (so its measured bias is that of the exact formulas).
+    problem = BY_KEY[key]
+    stats = {s.estimator: s for s in toy_runs.bias_stats(problem, n=20_000, seed=5)}
+    for name, s in stats.items():
+        assert torch.allclose(s.exact, exact_gradient(problem.f, problem.family, problem.probe))
+        if name in ("reinforce_baseline", "arm", "disarm") or (key == "pois-quad" and name == "pwgf"):
+            assert s.bias <= 4 * s.bias_se, (name, s.bias, s.bias_se)
+    st_mean = exact_st_mean(problem.f, problem.family, problem.probe)
+    assert float((stats["st"].mean - st_mean).norm()) <= 4 * stats["st"].bias_se
+    if problem.family == "bernoulli":
+        assert torch.equal(stats["st"].mean, stats["pwgf"].mean)
+
+
+def test_grid_records_curves_and_round_trip(tmp_path):
+    setting = toy_runs.Setting(steps=12, seeds=2, bias_draws=200, curve_points=5)
+    problems = [BY_KEY["t=0.45"], BY_KEY["pois-quad"]]
+    results = toy_runs.run_grid(problems, setting)
+    expected_runs = (1 + 2 * len(toy_runs.BERNOULLI_ESTIMATORS)) + (1 + 2 * len(toy_runs.POISSON_ESTIMATORS))
+    assert len(results.runs) == expected_runs
+    curve = results.curves["t=0.45", "st"]
+    assert curve.steps.tolist() == [0, 3, 6, 9, 12]
+    assert np.all(curve.low <= curve.mean) and np.all(curve.mean <= curve.high)
+    assert curve.mean[0] == pytest.approx(1.0)   # every run starts at theta0: relative gap 1
+    finals = [r["final_gap"] for r in results.runs if r["problem"] == "t=0.45" and r["estimator"] == "st"]
+    assert len(finals) == 2
+    save_results("toy", results.to_records(), {"steps": 12}, folder=tmp_path)
+    back = toy_runs.ToyResults.from_records(load_results("toy", folder=tmp_path)["records"])
+    assert back.runs == results.runs and back.bias == results.bias
+    assert np.allclose(back.curves["pois-quad", "pwgf"].mean, results.curves["pois-quad", "pwgf"].mean, rtol=1e-5)
+    table = toy_runs.final_gap_table(results.runs, problems).splitlines()
+    assert table[0] == "| estimator | t=0.45 | pois-quad | runs |"
+    assert table[2].startswith("| `exact` |") and table[2].endswith("| 1 |")
+    assert "bias" not in toy_runs.bias_table(results.bias, problems).splitlines()[0]
+    panels = toy_runs.step_time_panels(results.runs, problems)
+    assert set(panels) == {"Bernoulli", "Poisson"} and "exact" not in panels["Bernoulli"]
+    assert set(toy_runs.curve_panels(results, problems)) == {p.title for p in problems}
+
+
+def test_compare_final_gaps_by_hand():
+    runs = [{"problem": "a", "estimator": e, "seed": s, "final_gap": g}
+            for e, gaps in {"st": [0.5, 0.7, 0.6], "arm": [0.1, 0.2, 0.3], "disarm": [0.9, 1.0, 1.1]}.items()
+            for s, g in enumerate(gaps)]
+    c = toy_runs.compare_final_gaps(runs, "a", "st", ["arm", "disarm"])
+    assert c.rival == "arm"
+    se = math.sqrt(statistics.variance([0.5, 0.7, 0.6]) / 3 + statistics.variance([0.1, 0.2, 0.3]) / 3)
+    assert c.z == pytest.approx((0.6 - 0.2) / se)
+    assert not c.comparable_or_better and not c.clearly_better
+    assert toy_runs.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
+    table = toy_runs.claim_table([c]).splitlines()
+    assert table[2].startswith("| a | `st` | 0.6000\u00a0±\u00a00.1000 | `arm` |") and table[2].endswith("| **no** |")
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "categorical", [0.1, 0.2], [0.1, 0.2]),
+     ValueError, "family"),
+    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2, 0.3]),
+     ValueError, "probe"),
+    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [1.5], [0.2]),
+     ValueError, "theta0"),
+    (lambda: toy_runs.ToyProblem("", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2]), ValueError, "key"),
+    (lambda: toy_runs.ToyProblem("x", "", 3, "bernoulli", [0.5], [0.2]), TypeError, "f must be"),
+    (lambda: toy_runs.Setting(steps=0, seeds=5), ValueError, "steps"),
+    (lambda: toy_runs.Setting(steps=100, seeds=1), ValueError, "seeds"),
+    (lambda: toy_runs.Setting(steps=100, seeds=5, lr=-1.0), ValueError, "lr"),
+    (lambda: toy_runs.adam_run("st", "t=0.45", steps=5), TypeError, "problem"),
+    (lambda: toy_runs.adam_run("arm", BY_KEY["pois-quad"], steps=5), ValueError, "supports families"),
+    (lambda: toy_runs.adam_run("nope", BY_KEY["t=0.45"], steps=5), ValueError, "estimator"),
+    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=0), ValueError, "steps"),
+    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=5, lr=0.0), ValueError, "lr"),
+    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=5, seed=-1), ValueError, "seed"),
+    (lambda: toy_runs.draws_per_step("st", evaluations=3), ValueError, "evaluations"),
+    (lambda: toy_runs.estimators_for("categorical"), ValueError, "family"),
+    (lambda: toy_runs.exact_losses(objectives.quadratic(0.4), "bernoulli", [0.2, 0.3]), ValueError, "path"),
+    (lambda: toy_runs.exact_losses(objectives.quadratic(2.0), "poisson", [[1.0], [-2.0]]), ValueError, "path"),
+    (lambda: toy_runs.exact_losses(objectives.quadratic(0.4), "categorical", [[0.1, 0.2]]), ValueError,
+     "families"),
+    (lambda: toy_runs.exact_losses("f", "bernoulli", [[0.2]]), TypeError, "f must be"),
+    (lambda: toy_runs.loss_minimum(objectives.quadratic(2.0), "poisson", [1.0, 2.0]), ValueError, "single Poisson"),
+    (lambda: toy_runs.run_grid([], toy_runs.SETTINGS["quick"]), ValueError, "problems"),
+    (lambda: toy_runs.run_grid(PROBLEMS, "quick"), TypeError, "setting"),
+    (lambda: toy_runs.bias_stats("lsq"), TypeError, "problem"),
+    (lambda: toy_runs.compare_final_gaps([], "a", "st", ["arm"]), ValueError, "at least two runs"),
+    (lambda: toy_runs.compare_final_gaps([{"problem": "a", "estimator": "st", "final_gap": 0.1}] * 2, "a", "st",
+                                         ["arm"]), ValueError, "rivals"),
+    (lambda: toy_runs.claim_table([]), ValueError, "comparisons"),
+    (lambda: toy_runs.bias_table([], PROBLEMS), ValueError, "records"),
+    (lambda: toy_runs.ToyResults.from_records([{"kind": "other"}]), ValueError, "kind"),
+    (lambda: objectives.least_squares([[1.0, 2.0]], [1.0, 2.0]), ValueError, "matrix"),
+    (lambda: objectives.cost_minus_log(0.9), ValueError, "cost"),
+    (lambda: plots.band_panels({}, "gap"), ValueError, "panels"),
+    (lambda: plots.band_panels({"a": {"st": ([0, 1], [1.0, 0.5], [1.0, 0.4], [1.0, 0.6])}}, "gap", floor=0.0),
+     ValueError, "floor"),
+    (lambda: plots.band_panels({"a": {"st": ([0, 1], [1.0, 0.5])}}, "gap"), ValueError, "steps, mean, low, high"),
+    (lambda: plots.band_panels({"a": {"st": ([0, 1], [1.0, np.nan], [1.0, 0.4], [1.0, 0.6])}}, "gap"), ValueError,
+     "finite"),
+    (lambda: plots.bar_panels({"a": {"st": float("nan")}}, "ms"), ValueError, "finite"),
+    (lambda: plots.bar_panels({"a": {}}, "ms"), ValueError, "panels"),
+])
+def test_bad_input_is_refused_by_name(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_new_objectives_values():
+    f = objectives.least_squares([[1.0, 2.0], [0.0, 1.0]], [1.0, 0.5])
+    z = torch.tensor([[1.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
+    assert torch.allclose(f(z), torch.tensor([2.0**2 + 0.5**2, 1.0 + 0.25], dtype=torch.float64))
+    g = objectives.cost_minus_log(0.2)
+    counts = torch.tensor([[0.0], [3.0]], dtype=torch.float64)
+    assert torch.allclose(g(counts), torch.tensor([0.0, 0.6 - math.log(4.0)], dtype=torch.float64))
+
+
+def test_figures_draw():
+    fig = plots.band_panels({"a": {"exact": ([0, 1], [1.0, 0.1], [1.0, 0.1], [1.0, 0.1]),
+                                   "st": ([0, 1], [1.0, 0.5], [1.0, 0.4], [1.0, 0.6])}}, "gap")
+    assert len(fig.axes[0].lines) == 2
+    fig = plots.bar_panels({"Bernoulli": {"st": 1.0, "arm": 2.0}, "Poisson": {"pwgf": 1.5}}, "ms")
+    assert len(fig.axes) == 2
+
+
+def test_committed_full_results_match_the_code():
+    # The committed result file of the full setting is what the current code computes (two runs recomputed).
+    full = load_results("toy-experiments")
+    if full is None:
+        pytest.skip("experiments/results/toy-experiments.json is absent (run experiments/toy_experiments.py)")
+    setting = toy_runs.SETTINGS["full"]
+    assert (full["settings"]["steps"], full["settings"]["seeds"]) == (setting.steps, setting.seeds)
+    runs = {(r["problem"], r["estimator"], r["seed"]): r for r in full["records"] if r["kind"] == "run"}
+    assert len(runs) == sum(1 + setting.seeds * len(toy_runs.estimators_for(p.family)) for p in PROBLEMS)
+    tail = round(toy_runs.FINAL_FRACTION * setting.steps)
+    for key, name, seed in [("t=0.45", "disarm", 3), ("pois-quad", "pwgf", 0)]:
+        problem = BY_KEY[key]
+        run = toy_runs.adam_run(name, problem, setting.steps, setting.lr, seed)
+        gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, problem.family, run.path))
+        assert float(gap[-tail:].mean()) == pytest.approx(runs[key, name, seed]["final_gap"], rel=1e-9, abs=1e-12)
