@@ -1,0 +1,181 @@
+r"""The experiments of Part IV's latent-variable chapters, one source for the chapters and ``experiments/*.py``.
+
+- :func:`bernoulli_vae_experiment`: Bernoulli VAEs on binarized 8 x 8 digits, every estimator of
+  :data:`BERNOULLI_ESTIMATORS`, linear and one-hidden-layer networks, several seeds, same budget;
+- :func:`poisson_latent_experiment`: a Poisson factor model (eq. ``eq-poisson-factor``) on counts drawn from known
+  loadings, the estimators of :data:`POISSON_ESTIMATORS`, several seeds; recovery of the loadings.
+
+Each returns flat records (one per run) for :func:`pwgf_viz.results.save_results` and
+:func:`pwgf_viz.results.summary_table`. :data:`SETTINGS` holds the *quick* setting the book runs when it is built
+and the *full* one of the scripts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from . import data, exact
+from .models import BernoulliVAE, LatentVAE, PoissonFactorVAE
+from .train import evaluate, train
+
+#: ST and pWGF coincide for Bernoulli latents (``thm-st-pwgf``), so ``st`` stands for both.
+BERNOULLI_ESTIMATORS = ("st", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm", "disarm")
+POISSON_ESTIMATORS = ("st", "pwgf", "gen_gumbel_softmax", "reinforce_baseline")
+#: Hidden units of the encoder and decoder: None = linear.
+ARCHITECTURES: Mapping[str, int | None] = MappingProxyType({"linear": None, "nonlinear": 64})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How long and how often to train: epochs, seeds, and the draws of the final evaluation."""
+
+    bernoulli_epochs: int
+    poisson_epochs: int
+    seeds: int
+    eval_samples: int
+
+
+SETTINGS: Mapping[str, Setting] = MappingProxyType({
+    "quick": Setting(bernoulli_epochs=20, poisson_epochs=60, seeds=3, eval_samples=100),
+    "full": Setting(bernoulli_epochs=100, poisson_epochs=200, seeds=5, eval_samples=1000),
+})
+
+#: Shared hyper-parameters (every estimator gets the same).
+BERNOULLI_CONFIG = MappingProxyType({"n_latent": 16, "batch_size": 100, "learning_rate": 1e-2, "evaluations": 2})
+POISSON_CONFIG = MappingProxyType({
+    "n_factors": 4, "words_per_factor": 5, "weight": 2.0, "offset": 0.3, "prior_rate": 1.5, "n_train": 1000,
+    "n_test": 500, "batch_size": 100, "learning_rate": 3e-2, "evaluations": 2,
+})
+
+
+class Experiment(NamedTuple):
+    """Records (one dict per run) and, if asked for, the trained models by ``(architecture, estimator, seed)``."""
+
+    records: list[dict]
+    models: dict[tuple[str, str, int], LatentVAE]
+
+
+def _setting(setting: object) -> Setting:
+    if not isinstance(setting, str) or setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {sorted(SETTINGS)}; got {setting!r}")
+    return SETTINGS[setting]
+
+
+def settings_record(setting: str) -> dict:
+    """The setting and the hyper-parameters, as stored beside the records of a result file."""
+    return {"setting": setting, **asdict(_setting(setting)), "bernoulli": dict(BERNOULLI_CONFIG),
+            "poisson": dict(POISSON_CONFIG)}
+
+
+def bernoulli_vae_experiment(setting: str = "quick", progress: bool = False, keep_models: bool = False,
+                             estimators: tuple[str, ...] = BERNOULLI_ESTIMATORS) -> Experiment:
+    """Train a Bernoulli VAE per architecture, estimator and seed; record final test ELBO and bound, and curves."""
+    chosen = _setting(setting)
+    split = data.binarized_digits()
+    records, models = [], {}
+    for architecture, hidden in ARCHITECTURES.items():
+        for name in estimators:
+            for seed in range(chosen.seeds):
+                def make(name: str = name, hidden: int | None = hidden) -> BernoulliVAE:
+                    return BernoulliVAE(split.train.shape[1], BERNOULLI_CONFIG["n_latent"], name, hidden=hidden)
+
+                model, history = train(make, split.train, split.test, epochs=chosen.bernoulli_epochs, seed=seed,
+                                       batch_size=BERNOULLI_CONFIG["batch_size"],
+                                       learning_rate=BERNOULLI_CONFIG["learning_rate"],
+                                       evaluations=BERNOULLI_CONFIG["evaluations"], progress=progress,
+                                       description=f"{architecture} {name} seed {seed}")
+                final = evaluate(model, split.test, chosen.eval_samples)
+                records.append({"architecture": architecture, "estimator": name, "seed": seed,
+                                "test_elbo": final.elbo, "test_iw_bound": final.importance,
+                                "train_elbo": history.train_elbo[-1], "curve": history.test_elbo})
+                if keep_models:
+                    models[(architecture, name, seed)] = model
+    return Experiment(records, models)
+
+
+def factor_data() -> data.FactorData:
+    """The counts of the Poisson chapter, from :data:`POISSON_CONFIG` (seed 0)."""
+    c = POISSON_CONFIG
+    loadings = data.bars_loadings(c["n_factors"], c["words_per_factor"], c["weight"])
+    offset = torch.full((loadings.shape[0],), c["offset"])
+    return data.poisson_factor_data(loadings, offset, c["prior_rate"], c["n_train"], c["n_test"], seed=0)
+
+
+def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset: torch.Tensor,
+                                prior_rate: float, tail: float = 1e-10) -> torch.Tensor:
+    r"""Exact :math:`\log p(x) = \log \sum_z \mathrm{Poisson}(z; \lambda_0)\,\mathrm{Poisson}(x; b + W z)` per row.
+
+    The sum runs over :math:`z \in \{0..k\}^K`, :math:`k` the truncation of :func:`pwgf_viz.exact.poisson_truncation`
+    at ``tail``, so the dropped prior mass is below ``tail`` (float64).
+    """
+    n_factors = loadings.shape[1]
+    top = int(exact.poisson_truncation(torch.full((n_factors,), float(prior_rate)), tail)[0])
+    grid = torch.arange(top + 1, dtype=torch.float64)
+    configurations = torch.cartesian_prod(*[grid] * n_factors).reshape(-1, n_factors)    # (M, K)
+    log_prior = (configurations * math.log(prior_rate) - prior_rate - torch.lgamma(configurations + 1)).sum(-1)
+    x = x.double()
+    rate = offset.double() + configurations @ loadings.double().T                        # (M, V)
+    # log Poisson(x; r) summed over words = x . log r - sum r - sum log x!: one matrix product for all (x, z)
+    log_lik = x @ rate.log().T - rate.sum(-1)[None] - torch.lgamma(x + 1).sum(-1, keepdim=True)
+    return torch.logsumexp(log_lik + log_prior[None], dim=1)
+
+
+class Recovery(NamedTuple):
+    """How well fitted loadings match the true ones after matching factors (Hungarian on cosine similarity)."""
+
+    cosine: float
+    scale: float
+    order: list[int]
+
+
+def loading_recovery(fitted: torch.Tensor, true: torch.Tensor) -> Recovery:
+    r"""Match fitted factors to true ones (``scipy.optimize.linear_sum_assignment`` on column cosines).
+
+    ``cosine``: mean cosine similarity of matched columns (1 = same pattern); ``scale``:
+    :math:`\sum W_{\text{fit}} / \sum W_{\text{true}}` over the matched columns' entries; ``order[k]``: the fitted
+    column matched to true column :math:`k`.
+    """
+    f = fitted.double() / fitted.double().norm(dim=0, keepdim=True)
+    t = true.double() / true.double().norm(dim=0, keepdim=True)
+    similarity = (t.T @ f).numpy()
+    rows, cols = linear_sum_assignment(-similarity)
+    order = [int(c) for _, c in sorted(zip(rows, cols, strict=True))]
+    cosine = float(np.mean(similarity[rows, cols]))
+    scale = float(fitted[:, order].sum() / true.sum())
+    return Recovery(cosine, scale, order)
+
+
+def poisson_latent_experiment(setting: str = "quick", progress: bool = False, keep_models: bool = False,
+                              estimators: tuple[str, ...] = POISSON_ESTIMATORS) -> Experiment:
+    """Fit the Poisson factor model per estimator and seed; record test ELBO, bound, exact log-likelihood, recovery."""
+    chosen = _setting(setting)
+    c = POISSON_CONFIG
+    counts = factor_data()
+    records, models = [], {}
+    for name in estimators:
+        for seed in range(chosen.seeds):
+            def make(name: str = name) -> PoissonFactorVAE:
+                return PoissonFactorVAE(counts.train.shape[1], c["n_factors"], name, prior_rate=c["prior_rate"])
+
+            model, history = train(make, counts.train, counts.test, epochs=chosen.poisson_epochs, seed=seed,
+                                   batch_size=c["batch_size"], learning_rate=c["learning_rate"],
+                                   evaluations=c["evaluations"], progress=progress, description=f"{name} seed {seed}")
+            final = evaluate(model, counts.test, chosen.eval_samples)
+            log_marginal = poisson_factor_log_marginal(counts.test, model.loadings(), model.offset(), c["prior_rate"])
+            recovery = loading_recovery(model.loadings(), counts.loadings)
+            records.append({"architecture": "linear", "estimator": name, "seed": seed, "test_elbo": final.elbo,
+                            "test_iw_bound": final.importance, "test_log_likelihood": float(log_marginal.mean()),
+                            "loading_cosine": recovery.cosine, "loading_scale": recovery.scale,
+                            "offset_mean": float(model.offset().mean()), "train_elbo": history.train_elbo[-1],
+                            "curve": history.test_elbo})
+            if keep_models:
+                models[("linear", name, seed)] = model
+    return Experiment(records, models)
