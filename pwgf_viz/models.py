@@ -5,8 +5,8 @@ a fixed prior :math:`p(z)` and a decoder :math:`p_\psi(x \mid z)`. Its evidence 
 
 .. math::
 
-    \mathcal L(x) = \mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\psi(x\mid z)\big] - \mathrm{KL}\big(q_\phi(z\mid x)\,\|\,p(z)\big)
-    \;\le\; \log p(x)
+    \mathcal L(x) = \mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\psi(x\mid z)\big]
+    - \mathrm{KL}\big(q_\phi(z\mid x)\,\|\,p(z)\big) \;\le\; \log p(x)
 
 (eq. ``eq-elbo`` of the Bernoulli VAE chapter). The KL term is analytic for both families and differentiated
 exactly. The reconstruction term is an expectation :math:`\mathbb{E}_{p_\theta}[-f(z)]` with
