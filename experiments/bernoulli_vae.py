@@ -13,6 +13,8 @@ import torch
 from pwgf_viz.latent_experiments import SETTINGS, bernoulli_vae_experiment, settings_record
 from pwgf_viz.results import save_results, summary_table
 
+COLUMNS = ["test_elbo", "test_iw_bound", "test_elbo_exact", "test_log_likelihood"]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,7 +25,7 @@ def main() -> None:
     path = save_results("bernoulli-vae", experiment.records, settings_record(args.setting))
     for architecture in ("linear", "nonlinear"):
         rows = [r for r in experiment.records if r["architecture"] == architecture]
-        print(f"\n{architecture}\n" + summary_table(rows, "estimator", ["test_elbo", "test_iw_bound"], digits=2))
+        print(f"\n{architecture}\n" + summary_table(rows, "estimator", COLUMNS, digits=2))
     print(f"\nwrote {path}")
 
 

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from . import families
+from . import exact, families
 from .estimators import Estimator, get_estimator
 from .validation import check_count, check_options, check_positive
 
@@ -46,6 +46,8 @@ PROBABILITY_MARGIN = 1e-6
 MIN_RATE = 1e-3
 #: Largest batch of rows (data points x draws) one evaluation call handles at once.
 EVAL_CHUNK = 20_000
+#: Data rows per block of :meth:`BernoulliVAE.exact_bounds` (a block holds rows x 2^d log-likelihoods).
+EXACT_CHUNK = 64
 
 
 class TrainingLoss(NamedTuple):
@@ -56,7 +58,7 @@ class TrainingLoss(NamedTuple):
 
 
 class Bounds(NamedTuple):
-    """Per-data-point ELBO and importance-weighted bound, shape ``(n,)``."""
+    """Per-data-point ELBO and a tighter bound, shape ``(n,)``: importance-weighted, or the exact log p(x)."""
 
     elbo: torch.Tensor
     importance: torch.Tensor
@@ -201,6 +203,31 @@ class BernoulliVAE(LatentVAE):
                        params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         logits = self._decode(z, params)
         return -nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+
+    @torch.no_grad()
+    def exact_bounds(self, x: torch.Tensor) -> Bounds:
+        r"""Exact ELBO and exact :math:`\log p(x)` of each row of ``x``, by enumerating all :math:`2^d` codes.
+
+        :math:`\mathcal L(x) = \sum_z q(z\mid x)\log p(x\mid z) - \mathrm{KL}` and
+        :math:`\log p(x) = \log\sum_z 2^{-d} p(x\mid z)`; the decoder runs once on every code and
+        :math:`\log p(x\mid z) = \sum_j x_j\ell_j(z) - \log(1 + e^{\ell_j(z)})` is a matrix product over all
+        (row, code) pairs. Float64; at most :data:`pwgf_viz.exact.MAX_BERNOULLI_DIM` latent bits.
+        """
+        x = self._check_data(x).double()
+        codes = torch.cat(list(exact.enumerate_support("bernoulli", torch.full((self.n_latent,), 0.5,
+                                                                               dtype=torch.float64))))
+        logits = self.decoder(codes.float()).double()                                   # (M, D)
+        softplus_sum = nn.functional.softplus(logits).sum(-1)                          # (M,)
+        theta = self.latent_parameter(x.float()).double()                             # (n, d)
+        log_q1, log_q0 = theta.log(), torch.log1p(-theta)
+        elbo, log_px = [], []
+        for start in range(0, x.shape[0], EXACT_CHUNK):
+            xs = slice(start, start + EXACT_CHUNK)
+            log_lik = x[xs] @ logits.T - softplus_sum                                  # (n, M)
+            log_q = codes @ (log_q1[xs] - log_q0[xs]).T + log_q0[xs].sum(-1)           # (M, n)
+            elbo.append((log_q.T.exp() * log_lik).sum(-1))
+            log_px.append(torch.logsumexp(log_lik, -1) - self.n_latent * math.log(2))
+        return Bounds(torch.cat(elbo) - self.kl(theta), torch.cat(log_px))
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -249,3 +249,15 @@ def test_training_is_reproducible():
     runs = [train.train(_make_digits_model("disarm", 0), split.train, split.test, epochs=2, seed=4)[1]
             for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("hidden", [None, 5])
+def test_exact_bounds_against_enumeration(hidden):
+    model = _tiny_bernoulli(n_latent=4, hidden=hidden)
+    torch.manual_seed(3)
+    x = torch.bernoulli(torch.full((70, 6), 0.5))   # more rows than one block of exact_bounds
+    bounds = model.exact_bounds(x)
+    for i in (0, 33, 69):
+        elbo, log_px, _, _ = _exact_terms(model, x[i])
+        assert float(bounds.elbo[i]) == pytest.approx(elbo, abs=1e-4)
+        assert float(bounds.importance[i]) == pytest.approx(log_px, abs=1e-4)
