@@ -40,7 +40,7 @@ from .estimators import Estimator, get_estimator
 from .validation import check_count, check_options, check_positive
 
 #: Bernoulli probabilities are squashed into [PROBABILITY_MARGIN, 1 - PROBABILITY_MARGIN]: float32 sigmoids
-#: round to exactly 0 or 1 beyond |logit| of about 17, where log(1 - p) and the ARM logits are infinite.
+#: round to exactly 0 or 1 for logits beyond about 17 in size, where log(1 - p) and the ARM logits are infinite.
 PROBABILITY_MARGIN = 1e-6
 #: Smallest Poisson rate of the encoder (softplus + this).
 MIN_RATE = 1e-3
@@ -106,6 +106,10 @@ class LatentVAE(nn.Module):
         raise NotImplementedError
 
     # -- shared logic ---------------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``model(x)``: the encoder's parameters :math:`\\theta_\\phi(x)` of :math:`q_\\phi(z \\mid x)`."""
+        return self.latent_parameter(self._check_data(x))
+
     def _decode(self, z: torch.Tensor, params: dict[str, torch.Tensor] | None) -> torch.Tensor:
         if params is None:
             return self.decoder(z)

@@ -39,7 +39,10 @@ class Evaluation(NamedTuple):
 
 
 def evaluate(model: LatentVAE, x: torch.Tensor, samples: int = 100, seed: int = EVALUATION_SEED) -> Evaluation:
-    """Mean ELBO and importance-weighted bound over the rows of ``x`` (:meth:`LatentVAE.bounds`), seeded."""
+    """Mean ELBO and importance-weighted bound over the rows of ``x``, seeded.
+
+    See :meth:`pwgf_viz.models.LatentVAE.bounds`.
+    """
     if not isinstance(model, LatentVAE):
         raise TypeError(f"model must be a pwgf_viz.models.LatentVAE; got {type(model).__name__}")
     seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
@@ -55,8 +58,8 @@ def train(make_model: Callable[[], LatentVAE], train_x: torch.Tensor, test_x: to
     r"""Seed, build the model with ``make_model()``, and train it for ``epochs`` passes over ``train_x``.
 
     Each step draws a minibatch of ``batch_size`` rows and takes one Adam step (``learning_rate``) on
-    :meth:`LatentVAE.training_loss` with ``evaluations`` evaluations of ``f`` per data point. ``progress`` shows
-    a tqdm bar (on stdout) with the latest test ELBO; the book's build turns it off.
+    :meth:`pwgf_viz.models.LatentVAE.training_loss` with ``evaluations`` evaluations of ``f`` per data point.
+    ``progress`` shows a tqdm bar (on stdout) with the latest test ELBO; the book's build turns it off.
     """
     epochs = check_count(epochs, "epochs", minimum=1, maximum=100_000)
     seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
