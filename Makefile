@@ -28,7 +28,7 @@ TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-reco
 PDF := _build/latex/book.pdf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Lint what exists (git does not keep empty folders, so some may be absent).
-LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks)
+LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks experiments)
 # The build, the tests and every kernel they start run with Python's sockets refusing
 # any non-loopback connection or name lookup (scripts/netguard/): nothing may be
 # downloaded. Not used for `make venv`/`make vendor`, which install from registries.
