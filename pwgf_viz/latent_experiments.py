@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from . import data, exact
 from .models import BernoulliVAE, LatentVAE, PoissonFactorVAE
 from .train import evaluate, train
+from .validation import as_parameter, check_positive
 
 #: ST and pWGF coincide for Bernoulli latents (``thm-st-pwgf``), so ``st`` stands for both.
 BERNOULLI_ESTIMATORS = ("st", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm", "disarm")
@@ -132,8 +133,15 @@ def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset:
     The sum runs over :math:`z \in \{0..k\}^K`, :math:`k` the truncation of :func:`pwgf_viz.exact.poisson_truncation`
     at ``tail``, so the dropped prior mass is below ``tail`` (float64).
     """
+    x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
+    tail = check_positive(tail, "tail")
+    if not tail < 1:
+        raise ValueError(f"tail must lie in the open interval (0, 1); got {tail}")
     n_factors = loadings.shape[1]
-    top = int(exact.poisson_truncation(torch.full((n_factors,), float(prior_rate)), tail)[0])
+    top = int(exact.poisson_truncation(torch.full((n_factors,), prior_rate), tail)[0])
+    if (top + 1) ** n_factors > exact.MAX_CONFIGURATIONS:
+        raise ValueError(f"{(top + 1) ** n_factors} codes to sum over (K = {n_factors} factors, each 0..{top}); "
+                         f"at most {exact.MAX_CONFIGURATIONS:.0e}: use fewer factors or a larger tail")
     grid = torch.arange(top + 1, dtype=torch.float64)
     configurations = torch.cartesian_prod(*[grid] * n_factors).reshape(-1, n_factors)    # (M, K)
     log_prior = (configurations * math.log(prior_rate) - prior_rate - torch.lgamma(configurations + 1)).sum(-1)
@@ -144,6 +152,20 @@ def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset:
     blocks = [torch.logsumexp(xs @ log_rate + constant, dim=1) - torch.lgamma(xs + 1).sum(-1)
               for xs in x.split(LOG_MARGINAL_ROWS)]
     return torch.cat(blocks)
+
+
+def _check_factor_model(x: object, loadings: object, offset: object, prior_rate: object,
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+    w = as_parameter(loadings, "loadings")
+    if w.dim() != 2 or bool((w < 0).any()):
+        raise ValueError(f"loadings must be a (V, K) matrix with entries >= 0; got shape {tuple(w.shape)}")
+    b = as_parameter(offset, "offset")
+    if b.shape != (w.shape[0],) or bool((b <= 0).any()):
+        raise ValueError(f"offset must have shape ({w.shape[0]},) and entries > 0; got shape {tuple(b.shape)}")
+    counts = as_parameter(x, "x")
+    if counts.dim() != 2 or counts.shape[1] != w.shape[0] or bool((counts < 0).any()):
+        raise ValueError(f"x must be counts >= 0 of shape (n, {w.shape[0]}); got shape {tuple(counts.shape)}")
+    return counts.detach(), w.detach(), b.detach(), check_positive(prior_rate, "prior_rate")
 
 
 class Recovery(NamedTuple):
@@ -161,8 +183,15 @@ def loading_recovery(fitted: torch.Tensor, true: torch.Tensor) -> Recovery:
     :math:`\sum W_{\text{fit}} / \sum W_{\text{true}}` over the matched columns' entries; ``order[k]``: the fitted
     column matched to true column :math:`k`.
     """
-    f = fitted.double() / fitted.double().norm(dim=0, keepdim=True)
-    t = true.double() / true.double().norm(dim=0, keepdim=True)
+    fitted, true = as_parameter(fitted, "fitted").detach(), as_parameter(true, "true").detach()
+    if true.dim() != 2 or fitted.shape != true.shape:
+        raise ValueError(f"fitted and true must be matrices of the same shape (V, K); got {tuple(fitted.shape)} "
+                         f"and {tuple(true.shape)}")
+    norms_f, norms_t = fitted.double().norm(dim=0, keepdim=True), true.double().norm(dim=0, keepdim=True)
+    if bool((norms_f == 0).any()) or bool((norms_t == 0).any()):
+        raise ValueError("fitted and true must not have an all-zero column (its direction is undefined)")
+    f = fitted.double() / norms_f
+    t = true.double() / norms_t
     similarity = (t.T @ f).numpy()
     rows, cols = linear_sum_assignment(-similarity)
     order = [int(c) for _, c in sorted(zip(rows, cols, strict=True))]

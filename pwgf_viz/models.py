@@ -75,6 +75,9 @@ class LatentVAE(nn.Module):
     """The shared training and evaluation logic; subclasses give the family, prior, KL and decoder likelihood."""
 
     family: str = ""
+    #: Accepted range of the data entries, and what they are.
+    data_range: tuple[float, float] = (-math.inf, math.inf)
+    data_description: str = ""
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, n_features: int, n_latent: int,
                  estimator: str | Estimator, **options: object) -> None:
@@ -120,6 +123,9 @@ class LatentVAE(nn.Module):
             raise TypeError(f"{name} must be a floating torch tensor of shape (n, {self.n_features})")
         if x.dim() != 2 or x.shape[1] != self.n_features or x.shape[0] == 0:
             raise ValueError(f"{name} must have shape (n, {self.n_features}) with n >= 1; got {tuple(x.shape)}")
+        low, high = self.data_range
+        if not bool(torch.isfinite(x).all()) or bool((x < low).any()) or bool((x > high).any()):
+            raise ValueError(f"{name} must hold finite values in [{low}, {high}] ({self.data_description})")
         return x
 
     def draws_per_point(self, evaluations: int) -> int:
@@ -184,6 +190,8 @@ class BernoulliVAE(LatentVAE):
     """
 
     family = "bernoulli"
+    data_range = (0.0, 1.0)
+    data_description = "binary pixels, or probabilities"
 
     def __init__(self, n_features: int, n_latent: int, estimator: str | Estimator, hidden: int | None = None,
                  **options: object) -> None:
@@ -259,6 +267,8 @@ class PoissonFactorVAE(LatentVAE):
     """
 
     family = "poisson"
+    data_range = (0.0, math.inf)
+    data_description = "counts"
 
     def __init__(self, n_features: int, n_latent: int, estimator: str | Estimator, prior_rate: float = 1.0,
                  hidden: int | None = None, **options: object) -> None:

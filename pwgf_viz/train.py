@@ -68,6 +68,8 @@ def train(make_model: Callable[[], LatentVAE], train_x: torch.Tensor, test_x: to
     curve_samples = check_count(curve_samples, "curve_samples", minimum=1, maximum=100_000)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string (the progress bar's label); got {type(description).__name__}")
     torch.manual_seed(seed)
     model = make_model()
     if not isinstance(model, LatentVAE):
