@@ -126,14 +126,15 @@ def factor_data() -> data.FactorData:
     return data.poisson_factor_data(loadings, offset, c["prior_rate"], c["n_train"], c["n_test"], seed=0)
 
 
-def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset: torch.Tensor,
-                                prior_rate: float, tail: float = 1e-10) -> torch.Tensor:
-    r"""Exact :math:`\log p(x) = \log \sum_z \mathrm{Poisson}(z; \lambda_0)\,\mathrm{Poisson}(x; b + W z)` per row.
+class _Codes(NamedTuple):
+    """Every code :math:`z \\in \\{0..k\\}^K` of the truncated prior and the pieces of :math:`\\log p(x, z)`."""
 
-    The sum runs over :math:`z \in \{0..k\}^K`, :math:`k` the truncation of :func:`pwgf_viz.exact.poisson_truncation`
-    at ``tail``, so the dropped prior mass is below ``tail`` (float64).
-    """
-    x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
+    codes: torch.Tensor      # (M, K)
+    log_rate: torch.Tensor   # (V, M): log of the decoder's rates b + W z
+    constant: torch.Tensor   # (M,): log p(z) - sum of the rates
+
+
+def _enumerate_codes(loadings: torch.Tensor, offset: torch.Tensor, prior_rate: float, tail: object) -> _Codes:
     tail = check_positive(tail, "tail")
     if not tail < 1:
         raise ValueError(f"tail must lie in the open interval (0, 1); got {tail}")
@@ -143,15 +144,43 @@ def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset:
         raise ValueError(f"{(top + 1) ** n_factors} codes to sum over (K = {n_factors} factors, each 0..{top}); "
                          f"at most {exact.MAX_CONFIGURATIONS:.0e}: use fewer factors or a larger tail")
     grid = torch.arange(top + 1, dtype=torch.float64)
-    configurations = torch.cartesian_prod(*[grid] * n_factors).reshape(-1, n_factors)    # (M, K)
-    log_prior = (configurations * math.log(prior_rate) - prior_rate - torch.lgamma(configurations + 1)).sum(-1)
-    x = x.double()
-    rate = offset.double() + configurations @ loadings.double().T                        # (M, V)
-    log_rate, constant = rate.log().T, log_prior - rate.sum(-1)
+    codes = torch.cartesian_prod(*[grid] * n_factors).reshape(-1, n_factors)
+    log_prior = (codes * math.log(prior_rate) - prior_rate - torch.lgamma(codes + 1)).sum(-1)
+    rate = offset.double() + codes @ loadings.double().T
+    return _Codes(codes, rate.log().T, log_prior - rate.sum(-1))
+
+
+def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset: torch.Tensor,
+                                prior_rate: float, tail: float = 1e-10) -> torch.Tensor:
+    r"""Exact :math:`\log p(x) = \log \sum_z \mathrm{Poisson}(z; \lambda_0)\,\mathrm{Poisson}(x; b + W z)` per row.
+
+    The sum runs over :math:`z \in \{0..k\}^K`, :math:`k` the truncation of :func:`pwgf_viz.exact.poisson_truncation`
+    at ``tail``, so the dropped prior mass is below ``tail`` (float64).
+    """
+    x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
+    c = _enumerate_codes(loadings, offset, prior_rate, tail)
     # log Poisson(x; r) summed over words = x . log r - sum r - sum log x!: a matrix product per block of rows
-    blocks = [torch.logsumexp(xs @ log_rate + constant, dim=1) - torch.lgamma(xs + 1).sum(-1)
-              for xs in x.split(LOG_MARGINAL_ROWS)]
+    blocks = [torch.logsumexp(xs @ c.log_rate + c.constant, dim=1) - torch.lgamma(xs + 1).sum(-1)
+              for xs in x.double().split(LOG_MARGINAL_ROWS)]
     return torch.cat(blocks)
+
+
+def poisson_factor_posterior_moments(x: torch.Tensor, loadings: torch.Tensor, offset: torch.Tensor,
+                                     prior_rate: float, tail: float = 1e-10) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Exact posterior mean and variance of each :math:`z_k` given each row of ``x``, shapes ``(n, K)``.
+
+    :math:`p(z \mid x) \propto p(z)\,p(x \mid z)` over the codes of :func:`poisson_factor_log_marginal`. A product of
+    Poissons (the encoder's family) has variance equal to its mean; this posterior's ratio shows how far it is.
+    """
+    x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
+    c = _enumerate_codes(loadings, offset, prior_rate, tail)
+    means, variances = [], []
+    for xs in x.double().split(LOG_MARGINAL_ROWS):
+        weights = torch.softmax(xs @ c.log_rate + c.constant, dim=1)
+        mean = weights @ c.codes
+        means.append(mean)
+        variances.append(weights @ c.codes**2 - mean**2)
+    return torch.cat(means), torch.cat(variances)
 
 
 def _check_factor_model(x: object, loadings: object, offset: object, prior_rate: object,

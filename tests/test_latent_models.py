@@ -281,3 +281,23 @@ def test_exact_bounds_against_enumeration(hidden):
         elbo, log_px, _, _ = _exact_terms(model, x[i])
         assert float(bounds.elbo[i]) == pytest.approx(elbo, abs=1e-4)
         assert float(bounds.importance[i]) == pytest.approx(log_px, abs=1e-4)
+
+
+def test_posterior_moments_against_enumeration():
+    torch.manual_seed(0)
+    loadings = torch.rand(3, 2) * 2
+    offset = torch.tensor([0.2, 0.5, 0.3])
+    x = torch.tensor([[0.0, 1.0, 3.0], [4.0, 2.0, 0.0]])
+    mean, var = latent_experiments.poisson_factor_posterior_moments(x, loadings, offset, 1.3, tail=exact.POISSON_TAIL)
+    prior = torch.full((2,), 1.3, dtype=torch.float64)
+    for i, row in enumerate(x.double()):
+        def likelihood(z: torch.Tensor, row: torch.Tensor = row) -> torch.Tensor:
+            rate = offset.double() + z @ loadings.double().T
+            return (row * rate.log() - rate - torch.lgamma(row + 1)).sum(-1).exp()
+
+        evidence = exact.exact_expectation(likelihood, "poisson", prior)
+        for k in range(2):
+            first = exact.exact_expectation(lambda z, k=k: z[:, k] * likelihood(z), "poisson", prior) / evidence
+            second = exact.exact_expectation(lambda z, k=k: z[:, k] ** 2 * likelihood(z), "poisson", prior) / evidence
+            assert float(mean[i, k]) == pytest.approx(first, rel=1e-9)
+            assert float(var[i, k]) == pytest.approx(second - first**2, rel=1e-7)
