@@ -4,7 +4,8 @@ Each estimator is written as a *surrogate*: a per-sample scalar whose autograd g
 to ``theta`` is that sample's gradient estimate (chapter 1 gives each formula):
 
 - ``reinforce`` (all families): :math:`f(z)\,\log p_\theta(z)`, ``f`` detached (``eq-reinforce``);
-- ``reinforce_baseline`` (all): :math:`(f(z_i) - \bar f_{-i})\log p_\theta(z_i)`, leave-one-out mean;
+- ``reinforce_baseline`` (all): :math:`(f(z_i) - \bar f_{-i})\log p_\theta(z_i)`, leave-one-out mean (option
+  ``groups``: the mean over the other draws of the same group, e.g. of the same data point);
 - ``st`` (all): :math:`f(z + \mu - \mathrm{sg}[\mu])` (``eq-st``);
 - ``gumbel_softmax`` (bernoulli, categorical): :math:`f(\tilde z)`, relaxed draw at temperature :math:`\tau`;
 - ``st_gumbel_softmax`` (bernoulli, categorical): :math:`f(h(\tilde z) + \tilde z - \mathrm{sg}[\tilde z])`;
@@ -72,6 +73,8 @@ class Estimator:
     summary: str
     defaults: Mapping[str, object] = field(default_factory=dict)
     min_samples: int = 1
+    #: Evaluations of ``f`` per draw (2 for the antithetic pair of ARM and DisARM): the cost of one estimate.
+    evaluations: int = 1
 
     def check_family(self, family: str) -> str:
         family = check_family(family)
@@ -98,14 +101,21 @@ def _reinforce(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
     return Draws(values * log_p, values)
 
 
-def _reinforce_baseline(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+def _reinforce_baseline(f: Objective, family: str, theta_rows: torch.Tensor, groups: int) -> Draws:
     r"""Score function with the leave-one-out baseline :math:`\bar f_{-i} = \sum_{j\ne i} f(z_j)/(n-1)`.
 
     Each estimate stays unbiased because :math:`\bar f_{-i}` is independent of :math:`z_i` (eq. ``eq-rloo``).
+    With ``groups`` :math:`G > 1` the rows form :math:`G` interleaved groups (row :math:`i` in group
+    :math:`i \bmod G`, e.g. :math:`K` draws for each of :math:`G` data points, laid out draw-major) and the
+    sum runs over the other :math:`K - 1` rows of the same group.
     """
+    n = theta_rows.shape[0]
+    groups = check_count(groups, "groups", minimum=1, maximum=max(1, n // 2))
+    if n % groups:
+        raise ValueError(f"groups must divide the number of draws n = {n}; got groups = {groups}")
     values, log_p = _score(f, family, theta_rows)
-    n = values.shape[0]
-    baseline = (values.sum() - values) / (n - 1)
+    per_group = values.reshape(n // groups, groups)
+    baseline = ((per_group.sum(0) - per_group) / (n // groups - 1)).reshape(n)
     return Draws((values - baseline) * log_p, values)
 
 
@@ -199,14 +209,15 @@ def _registry() -> Mapping[str, Estimator]:
     entries = [
         Estimator("reinforce", FAMILIES, True, _reinforce, "score function (REINFORCE)"),
         Estimator("reinforce_baseline", FAMILIES, True, _reinforce_baseline,
-                  "score function with a leave-one-out baseline", min_samples=2),
+                  "score function with a leave-one-out baseline", {"groups": 1}, min_samples=2),
         Estimator("st", FAMILIES, False, _st, "straight-through: grad f at the sample, through the mean"),
         Estimator("gumbel_softmax", relaxed, False, _gumbel_softmax, "Gumbel-Softmax / Concrete relaxation",
                   tau),
         Estimator("st_gumbel_softmax", relaxed, False, _st_gumbel_softmax, "straight-through Gumbel-Softmax",
                   tau),
-        Estimator("arm", ("bernoulli",), True, _arm, "Augment-REINFORCE-Merge"),
-        Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws"),
+        Estimator("arm", ("bernoulli",), True, _arm, "Augment-REINFORCE-Merge", evaluations=2),
+        Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws",
+                  evaluations=2),
         Estimator("pwgf", FAMILIES, False, _pwgf,
                   "projected Wasserstein gradient flow: ST (Bernoulli, categorical); f'(z)(z+rate)/(2 rate) (Poisson)"),
         Estimator("gen_gumbel_softmax", ("poisson",), False, _gen_gumbel_softmax,

@@ -149,7 +149,7 @@ def api_reference(app: Sphinx) -> str:
     for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")):
         constants = "".join(_data_entry(f"{PACKAGE}.{module}", name) for name in _constants(f"{PACKAGE}.{module}"))
         sections.append(f"## `{PACKAGE}.{module}`\n\n```{{eval-rst}}\n.. automodule:: {PACKAGE}.{module}\n"
-                        f"   :members:\n   :undoc-members:\n   :inherited-members: tuple\n"
+                        f"   :members:\n   :undoc-members:\n   :inherited-members: tuple, Module\n"
                         f"   :show-inheritance:\n\n{constants}```\n")
     return "\n".join(sections)
 
