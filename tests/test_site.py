@@ -25,6 +25,7 @@ PAGE_FEATURES: dict[str, set[str]] = {
     "book/wasserstein-gradient-flow": {"animation", "widget_fallback"},
     "book/st-as-pwgf": {"animation", "widget_fallback"},
     "book/convergence": {"animation"},
+    "book/wasserstein-adversarial": {"animation"},
 }
 
 MAX_PAGE_BYTES = 3_000_000  # 3 MB (decimal); animations are inline, so this bounds them too
