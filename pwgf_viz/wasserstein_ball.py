@@ -15,8 +15,9 @@ the dual by block coordinate ascent, the *projected Sinkhorn* iterations (equati
    \beta \leftarrow W_0\big(\lambda e^{\lambda w}\odot K^\top e^{-\alpha}\big) - \lambda w, \qquad
    \psi \leftarrow \max\big(0,\ \psi - t\,\partial_\psi g/\partial^2_\psi g\big),
 
-with :math:`K = e^{-\psi C - 1}`, :math:`W_0` the Lambert W function and a Newton step on :math:`\psi`. The plan is
-:math:`\Pi = \mathrm{diag}(e^{-\alpha})\,K\,\mathrm{diag}(e^{-\beta})` and the primal point :math:`z = w + \beta/\lambda`.
+with :math:`K = e^{-\psi C - 1}`, :math:`W_0` the Lambert W function and a Newton step on :math:`\psi`. The plan
+is :math:`\Pi = \mathrm{diag}(e^{-\alpha})\,K\,\mathrm{diag}(e^{-\beta})` and the primal point
+:math:`z = w + \beta/\lambda`.
 
 :func:`project_wasserstein_ball` runs these updates in the log domain (``logsumexp``; the Lambert step as
 :math:`W_0(e^t)` = Wright's :math:`\omega(t)`, so :math:`e^{\lambda w}` is never formed) and returns the column sums
@@ -158,7 +159,9 @@ def project_wasserstein_ball(w: object, x: object, cost: object, eps: float, lam
     if warm_start is None:
         log_col, psi = torch.full((batch, n), -np.log(n), dtype=torch.float64), torch.ones(batch, dtype=torch.float64)
     else:
-        beta0, psi0 = (_as_array(v, name) for v, name in zip(warm_start, ("warm_start[0]", "warm_start[1]")))
+        if not isinstance(warm_start, tuple | list) or len(warm_start) != 2:
+            raise TypeError("warm_start must be a pair (beta, psi) from an earlier BallProjection, or None")
+        beta0, psi0 = _as_array(warm_start[0], "warm_start beta"), _as_array(warm_start[1], "warm_start psi")
         if beta0.shape != w.shape or psi0.shape != x.shape[:-1]:
             raise ValueError(f"warm_start must be (beta, psi) of shapes {w.shape} and {x.shape[:-1]}; "
                              f"got {beta0.shape} and {psi0.shape}")
