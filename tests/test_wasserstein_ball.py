@@ -210,3 +210,14 @@ def test_attack_rejects_bad_input():
         radius_attack(lambda x: x, images, labels, ball="linf", radii=[0.1])
     with pytest.raises(BAD, match="cost"):
         radius_attack(model, images, labels, ball="wasserstein", radii=[0.1], cost=np.ones((3, 3)))
+
+
+def test_wright_omega_is_lambert_w_of_exp():
+    """The identity the log-domain beta-update rests on: omega(t) = W0(e^t), where e^t does not overflow."""
+    from scipy.special import lambertw, wrightomega
+
+    t = np.linspace(-30, 700, 200)
+    assert np.allclose(wrightomega(t).real, lambertw(np.exp(t)).real, rtol=1e-12, atol=1e-300)
+    big = np.array([1e3, 1e5])  # e^t overflows here; omega + log(omega) = t still holds
+    omega = wrightomega(big).real
+    assert np.allclose(omega + np.log(omega), big, rtol=1e-14)
