@@ -26,6 +26,7 @@ PAGE_FEATURES: dict[str, set[str]] = {
     "book/st-as-pwgf": {"animation", "widget_fallback"},
     "book/convergence": {"animation"},
     "book/quantized-nets": {"animation"},
+    "book/wasserstein-adversarial": {"animation"},
 }
 
 MAX_PAGE_BYTES = 3_000_000  # 3 MB (decimal); animations are inline, so this bounds them too
