@@ -79,7 +79,11 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, list[str]]]:
         texts = []
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                texts.append(f"{out.name}: {normalise(out.text)}")
+                # A stream is split into outputs where the kernel happened to flush: join adjacent pieces.
+                if texts and texts[-1].startswith(f"{out.name}: "):
+                    texts[-1] += normalise(out.text)
+                else:
+                    texts.append(f"{out.name}: {normalise(out.text)}")
             elif out.output_type == "error":
                 texts.append(f"error: {out.ename}: {normalise(out.evalue)}")
             else:
@@ -96,6 +100,16 @@ def test_normalise_keeps_numbers_and_drops_volatile_text():
     assert normalise("<Figure at 0x7f12ab34cd56> took 1.5 s, 20 ms") == "<Figure at 0x<address>> took <time>, <time>"
     assert normalise('id="_anim_img0123456789abcdef0123456789abcdef"') == 'id="_anim_img<id>"'
     assert normalise("src='data:image/png;base64,iVBOR+/=='") == "src='data:image/png;base64,<payload>'"
+
+
+def test_stream_pieces_are_joined():
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    whole = nbformat.v4.new_code_cell("print(1); print(2)")
+    whole.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n2\n")]
+    one_piece, two_pieces = (text_outputs(nbformat.v4.new_notebook(cells=[c])) for c in (whole, cell))
+    assert one_piece == two_pieces == [("print(1); print(2)", ["stdout: 1\n2\n"])]
 
 
 def test_every_notebook_chapter_is_checked():
