@@ -5,8 +5,9 @@ times an ascent step on the cross-entropy loss (the sign of the gradient, times 
 the ball of the current radius around the clean image, and a clip to the pixel range :math:`[0, 1]`; then move to
 the next, larger radius, keeping the iterate. An image is *fooled at radius* :math:`r` when its prediction first
 becomes wrong while the radius is :math:`r`; it is not attacked further. The share of images not fooled at radius
-:math:`\le r` is the accuracy under attack at :math:`r` (an upper bound on the accuracy against any attack in that
-ball).
+:math:`\le r` is the accuracy under attack at :math:`r`: an upper bound on the accuracy against any attack in that
+ball up to two slacks, the projection's tolerance ``tol`` (the transport cost may exceed :math:`r` by that
+fraction) and the final clip to :math:`[0, 1]`, which can remove a little ink.
 
 Two balls:
 

@@ -298,6 +298,7 @@ def train(ste: str, v0: object, w0: object, v_star: object, w_star: object, lr: 
         if ste == EXACT:
             raise ValueError("batch must be None for ste='exact': the sampled gradient in w is zero")
         batch = check_count(batch, "batch", maximum=100_000)
+    seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
     rng = np.random.default_rng(seed)
     vs, ws = [v], [w]
     for t in range(steps):

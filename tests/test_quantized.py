@@ -103,8 +103,10 @@ def test_expected_coarse_gradients_correlate_positively() -> None:
         v, w = student(100 + seed, float(np.exp(np.random.default_rng(seed).uniform(-1, 1))))
         true = np.concatenate(q.population_gradient(v, w, v_star, w_star))
         for ste in q.STES:
-            coarse = np.concatenate(q.expected_coarse_gradient(ste, v, w, v_star, w_star))
-            assert coarse @ true > 0
+            coarse_v, coarse_w = q.expected_coarse_gradient(ste, v, w, v_star, w_star)
+            assert np.concatenate([coarse_v, coarse_w]) @ true > 0
+            # Yin et al.'s claim is about the w part alone: positive wherever grad_w f is not zero.
+            assert coarse_w @ q.population_gradient(v, w, v_star, w_star)[1] > 0
             assert 0 < q.gradient_cosine(ste, v, w, v_star, w_star) <= 1
 
 
@@ -127,7 +129,7 @@ def test_train_exact_descends_and_sampled_is_reproducible() -> None:
     v_star, w_star = teacher()
     v, w = student(7, 1.0)
     path = q.train("exact", v, w, v_star, w_star, lr=0.1, steps=200)
-    assert path.loss[-1] < path.loss[0] and np.all(path.cosine[np.isfinite(path.cosine)] > 0.999)
+    assert path.loss[-1] < path.loss[0]
     assert path.v.shape == (201, M) and path.w.shape == (201, N) and path.angle.shape == (201,)
     first = q.train("relu", v, w, v_star, w_star, lr=0.1, steps=20, batch=8, seed=4)
     second = q.train("relu", v, w, v_star, w_star, lr=0.1, steps=20, batch=8, seed=4)
