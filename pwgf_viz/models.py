@@ -247,13 +247,6 @@ class BernoulliVAE(LatentVAE):
         theta = self.latent_parameter(self._check_data(x))
         return torch.sigmoid(self.decoder(families.distribution(self.family, theta).sample()))
 
-    @torch.no_grad()
-    def sample_images(self, n: int) -> torch.Tensor:
-        """Pixel probabilities :math:`p(x_j = 1 \\mid z)` at ``n`` draws :math:`z` of the prior."""
-        n = check_count(n, "n", minimum=1, maximum=100_000)
-        z = torch.bernoulli(torch.full((n, self.n_latent), 0.5))
-        return torch.sigmoid(self.decoder(z))
-
 
 class PoissonFactorVAE(LatentVAE):
     r"""Poisson latents :math:`z \in \mathbb N^K`, prior :math:`\mathrm{Poisson}(\lambda_0)^K`, counts

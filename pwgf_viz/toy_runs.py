@@ -180,6 +180,9 @@ def loss_minimum(f: Objective, family: str, theta: torch.Tensor) -> float:
     shape = theta.shape
     result = optimize.minimize_scalar(lambda s: exact_expectation(f, family, torch.full(shape, math.exp(s))),
                                       bounds=(-7.0, 4.0), method="bounded", options={"xatol": 1e-10})
+    if not -7.0 + 1e-6 < result.x < 4.0 - 1e-6:
+        raise ValueError(f"f's exact loss is smallest at the edge of the searched rates (log rate {result.x:.3f} in "
+                         f"[-7, 4]): its infimum over the Poisson family is not attained inside; choose another f")
     return float(result.fun)
 
 

@@ -162,6 +162,28 @@ def test_encoder_gradient_is_the_estimator_and_decoder_gradient_is_pathwise():
     assert all(p.grad is not None for p in model.encoder.parameters())
 
 
+@pytest.mark.parametrize("estimator", ["st", "gumbel_softmax", "reinforce"])
+def test_decoder_gradient_is_pathwise_only(estimator):
+    """The decoder's gradient of the training loss is -grad log p(x | z) at the reconstruction draw, nothing more:
+    the estimator's surrogate (evaluated with a frozen decoder) must not reach the decoder."""
+    model = _tiny_bernoulli(seed=2, estimator=estimator)
+    x = torch.bernoulli(torch.full((4, 6), 0.5), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(11)
+    model.training_loss(x, evaluations=2).loss.backward()
+    got = [p.grad.clone() for p in model.decoder.parameters()]
+    # The same random stream by hand: first the estimator's draws (two per point), then the reconstruction draw.
+    torch.manual_seed(11)
+    with torch.no_grad():
+        theta = model.latent_parameter(x)
+        model.estimator.draws(lambda z: -model.log_likelihood(x.repeat(2, 1), z), "bernoulli", theta.repeat(2, 1),
+                              **model.options)
+        z = torch.bernoulli(theta)
+    model.zero_grad()
+    (-model.log_likelihood(x, z).mean()).backward()
+    for g, p in zip(got, model.decoder.parameters(), strict=True):
+        assert torch.allclose(g, p.grad, atol=1e-6), estimator
+
+
 def test_reinforce_baseline_groups_leave_out_within_group():
     theta = torch.tensor([[0.3, 0.6], [0.5, 0.2]]).repeat(3, 1)   # 3 draws of 2 data points, draw-major
     calls = []

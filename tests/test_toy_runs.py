@@ -197,6 +197,7 @@ def test_compare_final_gaps_by_hand():
      "families"),
     (lambda: toy_runs.exact_losses("f", "bernoulli", [[0.2]]), TypeError, "f must be"),
     (lambda: toy_runs.loss_minimum(objectives.quadratic(2.0), "poisson", [1.0, 2.0]), ValueError, "single Poisson"),
+    (lambda: toy_runs.loss_minimum(objectives.quadratic(0.0), "poisson", [1.0]), ValueError, "edge of the searched"),
     (lambda: toy_runs.run_grid([], toy_runs.SETTINGS["quick"]), ValueError, "problems"),
     (lambda: toy_runs.run_grid(PROBLEMS, "quick"), TypeError, "setting"),
     (lambda: toy_runs.bias_stats("lsq"), TypeError, "problem"),
