@@ -149,12 +149,13 @@ def estimators_for(family: str) -> tuple[str, ...]:
 
 
 def draws_per_step(estimator: str, evaluations: int = EVALUATIONS) -> int:
-    """Draws that spend ``evaluations`` evaluations of ``f``: half for ARM and DisARM (two per draw)."""
+    """Draws that spend ``evaluations`` evaluations of ``f``: ``evaluations // Estimator.evaluations`` (half for ARM
+    and DisARM, which evaluate ``f`` twice per draw)."""
     est = get_estimator(estimator)
     evaluations = check_count(evaluations, "evaluations", minimum=2, maximum=10_000)
     if evaluations % 2:
         raise ValueError(f"evaluations must be even (ARM and DisARM evaluate f twice per draw); got {evaluations}")
-    return evaluations // 2 if est.name in ("arm", "disarm") else evaluations
+    return evaluations // est.evaluations
 
 
 def estimator_options(estimator: str) -> dict[str, object]:
