@@ -6,8 +6,8 @@ and the plots, animations and explorers the chapters show.
 
 from .check import check
 from .estimators import ESTIMATORS, Estimator, Surrogate, get_estimator, gradient_samples, surrogate
-from .exact import exact_expectation, exact_gradient, exact_st_mean
-from .layers import sample_gumbel_softmax, sample_st
+from .exact import exact_expectation, exact_gradient, exact_mean, exact_st_mean
+from .layers import sample_gumbel_softmax, sample_pwgf, sample_reinmax, sample_st
 from .validation import FAMILIES
 
 __all__ = [
@@ -18,10 +18,13 @@ __all__ = [
     "check",
     "exact_expectation",
     "exact_gradient",
+    "exact_mean",
     "exact_st_mean",
     "get_estimator",
     "gradient_samples",
     "sample_gumbel_softmax",
+    "sample_pwgf",
+    "sample_reinmax",
     "sample_st",
     "surrogate",
 ]

@@ -11,8 +11,10 @@ to ``theta`` is that sample's gradient estimate (chapter 1 gives each formula):
 - ``st_gumbel_softmax`` (bernoulli, categorical): :math:`f(h(\tilde z) + \tilde z - \mathrm{sg}[\tilde z])`;
 - ``arm`` (bernoulli): ARM in logits :math:`\alpha` (``eq-arm``);
 - ``disarm`` (bernoulli): DisARM in logits :math:`\alpha` (``eq-disarm``);
-- ``pwgf`` (all): the projected Wasserstein gradient flow step; ST for Bernoulli and categorical
-  (``thm-st-pwgf``), :math:`f'(z)(z+\lambda)/(2\lambda)` for Poisson (``eq-pwgf-poisson``);
+- ``pwgf`` (all): the numerator of the :math:`W_2`-projected velocity of the dequantised family:
+  :math:`f'(z)[z/(2p) + (1-z)/(2(1-p))]` for Bernoulli (``eq-pwgf-bernoulli``), ReinMax at temperature 1 for
+  categorical (``thm-reinmax-pwgf``), :math:`f'(z)(z+\lambda)/(2\lambda)` for Poisson (``eq-pwgf-poisson``);
+- ``reinmax`` (bernoulli, categorical): ReinMax (Liu et al., 2023; ``eq-reinmax``), option ``temperature``;
 - ``gen_gumbel_softmax`` (poisson): generalized Gumbel-Softmax (Joo et al., 2020; ``eq-gengs``), with options
   ``truncation`` and ``temperature``.
 
@@ -144,8 +146,13 @@ def _st_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temp
 
 
 def _pwgf(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
-    r"""pWGF: one particle step projected back onto the family (:func:`pwgf_viz.layers.sample_pwgf`)."""
+    r"""pWGF: the :math:`W_2`-projected velocity's numerator (:func:`pwgf_viz.layers.sample_pwgf`)."""
     return _pathwise(f, layers.sample_pwgf(family, theta_rows))
+
+
+def _reinmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
+    r"""ReinMax: :math:`2J(\pi_1)g - \tfrac12J(\pi_0)g` in logits (:func:`pwgf_viz.layers.sample_reinmax`)."""
+    return _pathwise(f, layers.sample_reinmax(family, theta_rows, temperature))
 
 
 def _gen_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, truncation: int | None,
@@ -219,7 +226,9 @@ def _registry() -> Mapping[str, Estimator]:
         Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws",
                   evaluations=2),
         Estimator("pwgf", FAMILIES, False, _pwgf,
-                  "projected Wasserstein gradient flow: ST (Bernoulli, categorical); f'(z)(z+rate)/(2 rate) (Poisson)"),
+                  "W2-projected flow of the dequantised family (numerator): trapezoid rule in each cell"),
+        Estimator("reinmax", relaxed, False, _reinmax, "ReinMax: second-order (Heun) straight-through",
+                  {"temperature": 1.0}),
         Estimator("gen_gumbel_softmax", ("poisson",), False, _gen_gumbel_softmax,
                   "generalized Gumbel-Softmax: truncate, relax the categorical, map back to a count",
                   {"truncation": None, "temperature": 0.5}),

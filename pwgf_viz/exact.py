@@ -28,7 +28,7 @@ import torch
 from scipy import stats
 
 from . import families
-from .validation import check_objective, check_parameter, evaluate_objective
+from .validation import check_objective, check_options, check_parameter, evaluate_objective
 
 MAX_BERNOULLI_DIM = 20
 MAX_CONFIGURATIONS = 1_000_000
@@ -166,3 +166,64 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
         weights = families.log_prob(family, theta, z.detach()).exp()
         grad_mean = grad_mean + torch.einsum("m,m...->...", weights, grad_z.to(torch.float64))
     return families.mean_gradient_to_parameter(family, theta, grad_mean)
+
+
+#: Estimators whose draw is a function of the discrete sample alone, so that their exact mean is a sum over
+#: the support (:func:`exact_mean`).
+ENUMERABLE_ESTIMATORS = ("st", "pwgf", "reinmax")
+
+
+def exact_mean(estimator: str, f: Objective, family: str, theta: object, **options: object) -> torch.Tensor:
+    r"""The exact mean :math:`\sum_z p_\theta(z)\,\hat g(z)` of a pathwise estimator whose draw depends on ``z``
+    only (``"st"``, ``"pwgf"``, ``"reinmax"``), by enumeration of the support.
+
+    The bias of such an estimator is ``exact_mean(...) - exact_gradient(...)``, with no sampling error.
+
+    Parameters
+    ----------
+    estimator : {"st", "pwgf", "reinmax"}
+        The estimator's registry name.
+    f : callable
+        The objective, differentiable in ``z`` (torch operations), mapping ``(n, *S)`` to ``(n,)``.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family; ``"reinmax"`` supports Bernoulli and categorical only.
+    theta : array_like
+        Probabilities, logits or rates of shape ``S``.
+    **options
+        The estimator's options (``temperature`` for ReinMax).
+
+    Returns
+    -------
+    torch.Tensor
+        The mean, float64, of ``theta``'s shape.
+    """
+    from . import estimators, layers  # layers imports this module
+
+    est = estimators.get_estimator(estimator)
+    if est.name not in ENUMERABLE_ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ENUMERABLE_ESTIMATORS} (a draw that depends on z only); "
+                         f"got {est.name!r}")
+    f = check_objective(f)
+    family = est.check_family(family)
+    theta = check_parameter(family, theta).detach().to(torch.float64)
+    opts = check_options(options, dict(est.defaults), est.name)
+    total = torch.zeros_like(theta)
+    for z in enumerate_support(family, theta):
+        rows = theta.unsqueeze(0).expand_as(z).clone().requires_grad_(True)
+        if est.name == "st":
+            drawn = z + (families.mean(family, rows) - families.mean(family, rows).detach())
+        elif est.name == "pwgf":
+            drawn = layers.pwgf_given(family, rows, z)
+        else:
+            drawn = layers.reinmax_given(family, rows, z, opts["temperature"])
+        values = evaluate_objective(f, drawn)
+        if not values.requires_grad:
+            raise TypeError("f must be differentiable in its input (build it from torch operations): "
+                            "its output does not depend on the samples")
+        (grad,) = torch.autograd.grad(values.sum(), rows)
+        if not bool(torch.isfinite(grad).all()):
+            raise ValueError(f"the {est.name} draw is not finite on the support: f's derivative is not finite "
+                             f"there, or theta is too close to the edge of its range")
+        weights = families.log_prob(family, theta, z).exp()
+        total = total + torch.einsum("m,m...->...", weights, grad)
+    return total

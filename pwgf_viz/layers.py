@@ -41,28 +41,148 @@ def sample_st(family: str, theta: torch.Tensor) -> torch.Tensor:
     return z + (mu - mu.detach())   # adds an exact zero: the forward value stays discrete
 
 
+def _softmax_jacobian(pi: torch.Tensor) -> torch.Tensor:
+    r""":math:`J(\pi) = \mathrm{diag}(\pi) - \pi\pi^\top` for every row of ``pi`` (shape ``(..., K, K)``)."""
+    return torch.diag_embed(pi) - pi.unsqueeze(-1) * pi.unsqueeze(-2)
+
+
+def _with_jacobian(z: torch.Tensor, theta: torch.Tensor, jacobian: torch.Tensor) -> torch.Tensor:
+    r"""``z`` (forward value) whose backward pass is :math:`\partial z/\partial\theta := A`, per row.
+
+    ``jacobian`` :math:`A` has shape ``(..., K, K)`` and is symmetric, so the upstream gradient :math:`g` reaches
+    ``theta`` as :math:`A g`. The added term is an exact zero in the forward pass.
+    """
+    delta = (theta - theta.detach()).unsqueeze(-1)
+    return z + (jacobian.detach() @ delta).squeeze(-1)
+
+
+def pwgf_weight(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    r"""The W2-projected tangent weight :math:`w(z) = \mathbb{E}_u[\partial_\theta\tilde z \mid z]` of the
+    dequantised family (Bernoulli ``eq-pwgf-bernoulli``, Poisson ``eq-pwgf-poisson``), so that the
+    pWGF estimator is :math:`\hat g = f'(z)\,w(z)`:
+
+    .. math:: w_{\mathrm{Bern}}(z) = \frac{z}{2\theta} + \frac{1 - z}{2(1-\theta)}, \qquad
+       w_{\mathrm{Pois}}(z) = \frac{z + \lambda}{2\lambda}.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "poisson"}
+        The lattice family (the categorical construction is edge-wise, :func:`sample_pwgf`).
+    theta : torch.Tensor
+        Probabilities or rates, any shape (not validated here: callers have).
+    z : torch.Tensor
+        Draws of the same shape.
+
+    Returns
+    -------
+    torch.Tensor
+        The weights, detached, of ``z``'s shape.
+    """
+    theta = theta.detach()
+    if family == "bernoulli":
+        return z / (2 * theta) + (1 - z) / (2 * (1 - theta))
+    if family == "poisson":
+        return (z + theta) / (2 * theta)
+    raise ValueError(f"family must be 'bernoulli' or 'poisson' for a tangent weight; got {family!r}")
+
+
+def pwgf_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    r"""The pWGF draw of :func:`sample_pwgf` for a given discrete draw ``z`` (the exact means enumerate ``z``)."""
+    if family == "categorical":
+        # Edge-wise construction (thm-reinmax-pwgf): dz/dtheta := (1/2) sum_k pi_k (e_k - z)(e_k - z)^T,
+        # the second moment of the probabilities about the drawn vertex.
+        pi = torch.softmax(theta.detach(), dim=-1)
+        moment = torch.diag_embed(pi) - pi.unsqueeze(-1) * z.unsqueeze(-2) - z.unsqueeze(-1) * pi.unsqueeze(-2) \
+            + z.unsqueeze(-1) * z.unsqueeze(-2)
+        return _with_jacobian(z, theta, 0.5 * moment)
+    return z + pwgf_weight(family, theta, z) * (theta - theta.detach())   # adds an exact zero
+
+
 def sample_pwgf(family: str, theta: torch.Tensor) -> torch.Tensor:
-    r"""A draw :math:`z \sim p_\theta` with the projected-Wasserstein-gradient-flow (pWGF) gradient.
+    r"""A draw :math:`z \sim p_\theta` with the pWGF gradient: the numerator of the :math:`W_2`-projected velocity
+    of the dequantised family (chapters ``chap-st-as-pwgf`` and ``chap-poisson-pwgf``).
 
-    - Bernoulli and categorical: the mean (first-moment) projection of one particle step, which *is* the
-      straight-through gradient (chapter 5, ``thm-st-pwgf``): identical to :func:`sample_st`.
-    - Poisson: the :math:`W_2` projection after spreading each count :math:`k` uniformly over the cell
-      :math:`[k, k+1)` (chapter 7, ``eq-pwgf-poisson``),
+    Each lattice point :math:`k` is spread over its unit cell :math:`[k, k+1)`, the cloud is moved by the flow
+    of :math:`f` (velocity :math:`-f'(k)` in cell :math:`k`), and the moved cloud is projected back by
+    :math:`W_2`. The projected velocity is :math:`-G(\theta)^{-1}\mathbb{E}[f'(z)\,w(z)]`; this draw carries
+    the numerator, :math:`\partial z/\partial\theta := w(z)` (:func:`pwgf_weight`):
 
-      .. math:: \frac{\partial z}{\partial \lambda} := \frac{z + \lambda}{2\lambda},
-         \qquad \hat g = f'(z)\,\frac{z + \lambda}{2\lambda},
+    - Bernoulli (each coordinate of a product): :math:`\hat g = f'(z)\,[z/(2\theta) + (1-z)/(2(1-\theta))]`
+      (``eq-pwgf-bernoulli``), whose mean is the trapezoid rule :math:`\tfrac12(f'(0) + f'(1))`;
+    - categorical (logits): the sum over the edges :math:`\{z, e_k\}` of the Bernoulli construction,
+      :math:`\partial z/\partial\theta := \tfrac12\sum_k \pi_k (e_k - z)(e_k - z)^\top`
+      (``thm-reinmax-pwgf``): ReinMax at temperature 1;
+    - Poisson: :math:`\hat g = f'(z)\,(z + \lambda)/(2\lambda)` (``eq-pwgf-poisson``).
 
-      whose mean :math:`\mathbb{E}\,\tfrac12(f'(Z) + f'(Z+1))` is the trapezoid rule for the exact gradient
-      :math:`\mathbb{E}[f(Z+1) - f(Z)]` (exact for quadratic ``f``).
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of the draw.
+    theta : torch.Tensor
+        Probabilities, logits or rates (:mod:`pwgf_viz.families`); leading dimensions are draws.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta`` with the pWGF Jacobian.
     """
     family = check_family(family)
     theta = check_parameter(family, theta)
-    if family != "poisson":
-        return sample_st(family, theta)
     with torch.no_grad():
         z = families.distribution(family, theta).sample()
-    weight = (z + theta.detach()) / (2 * theta.detach())
-    return z + weight * (theta - theta.detach())   # adds an exact zero; d z / d lambda = weight
+    return pwgf_given(family, theta, z)
+
+
+def reinmax_given(family: str, theta: torch.Tensor, z: torch.Tensor, temperature: float) -> torch.Tensor:
+    r"""The ReinMax draw of :func:`sample_reinmax` for a given discrete draw ``z``."""
+    if family == "categorical":
+        pi0 = torch.softmax(theta.detach(), dim=-1)
+        pi1 = 0.5 * (torch.softmax(theta.detach() / temperature, dim=-1) + z)
+        return _with_jacobian(z, theta, 2 * _softmax_jacobian(pi1) - 0.5 * _softmax_jacobian(pi0))
+    # Bernoulli: the two-category form with logit a = logit(p), mapped back to p through sigma'(a) = p(1 - p).
+    p = theta.detach()
+    q = 0.5 * (torch.sigmoid(torch.logit(p) / temperature) + z)
+    weight = (2 * q * (1 - q) - 0.5 * p * (1 - p)) / (p * (1 - p))
+    return z + weight * (theta - theta.detach())   # adds an exact zero
+
+
+def sample_reinmax(family: str, theta: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    r"""A draw :math:`D \sim p_\theta` with the ReinMax gradient (Liu et al., 2023; ``eq-reinmax``).
+
+    With :math:`\pi_0 = \mathrm{softmax}(\theta)`, :math:`\pi_1 = \tfrac12(\mathrm{softmax}(\theta/\tau) + D)`
+    and :math:`J(\pi) = \mathrm{diag}(\pi) - \pi\pi^\top`, the gradient in the logits is
+    :math:`2J(\pi_1)g - \tfrac12 J(\pi_0)g` for the upstream gradient :math:`g = \nabla_D f`. A Bernoulli
+    probability :math:`p` is the two-category case with logit :math:`a = \mathrm{logit}\,p`, mapped back to
+    :math:`p` by the chain rule. At :math:`\tau = 1` the draw equals :func:`sample_pwgf` (``thm-reinmax-pwgf``).
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli) or logits (categorical).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+    temperature : float, default 1.0
+        :math:`\tau > 0`, finite. The reference implementation refuses :math:`\tau < 1`; this one accepts every
+        :math:`\tau > 0` so the book can show what smaller temperatures do.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta`` with the ReinMax Jacobian.
+
+    References
+    ----------
+    Liu, Dong, Liu, Yu and Gao, "Bridging discrete and backpropagation: Straight-through and beyond",
+    NeurIPS 2023 (arXiv:2304.08612); reference implementation ``microsoft/ReinMax``.
+    """
+    family = check_family(family)
+    if family not in PATHWISE_RELAXED_FAMILIES:
+        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for ReinMax; got {family!r}")
+    theta = check_parameter(family, theta)
+    temperature = check_positive(temperature, "temperature")
+    with torch.no_grad():
+        z = families.distribution(family, theta).sample()
+    return reinmax_given(family, theta, z, temperature)
 
 
 def poisson_truncated_logits(rate: torch.Tensor, truncation: int) -> torch.Tensor:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
-from .projection import bernoulli_moment_step
+from .projection import bernoulli_mean_matching_step
 from .validation import check_count
 
 #: One colour per estimator, the same in every figure of the book.
@@ -111,7 +111,7 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
     (the particle step of a Wasserstein gradient flow). The Bernoulli with the moved cloud's mean is
     :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (Part III derives it).
     """
-    result = bernoulli_moment_step(f, p, step)
+    result = bernoulli_mean_matching_step(f, p, step)
     moved, masses, new_p = result.moved.numpy(), result.masses.numpy(), result.projected_p
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.bar([0, 1], masses, width=0.05, color="#1f77b4", label=f"$p_\\theta$, $p={p:g}$")

@@ -2,14 +2,15 @@ r"""One step of the projected Wasserstein gradient flow on a one-dimensional Ber
 
 The atoms :math:`z \in \{0, 1\}` with masses :math:`(1-p, p)` move by the particle step of the Wasserstein gradient
 flow of :math:`F(q) = \mathbb{E}_q[f]`, :math:`z \mapsto z - \epsilon f'(z)`; the moved cloud is projected back onto
-the Bernoulli family by matching its mean:
+the Bernoulli family by matching its mean (*mean matching*):
 
 .. math:: p' = \mathbb{E}[z - \epsilon f'(z)] = p - \epsilon\, \mathbb{E}_{z\sim\mathrm{Bern}(p)}[f'(z)],
 
 one step of gradient descent with the mean straight-through gradient. Part III of the book derives this in general,
-with the functions below: the particle step (:func:`particle_step`), the moment projection (:func:`project_mean`,
+with the functions below: the particle step (:func:`particle_step`), mean matching (:func:`project_mean`,
 chapter ``chap-st-as-pwgf``) and the exact :math:`W_2` projections (:func:`project_w2`: Gaussian, Bernoulli,
-Poisson and dequantised Poisson, chapters ``chap-projection`` and ``chap-poisson-pwgf``).
+Poisson, dequantised Bernoulli and dequantised Poisson, chapters ``chap-projection``, ``chap-st-as-pwgf`` and
+``chap-poisson-pwgf``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class BernoulliStep(NamedTuple):
     projected_p: float
 
 
-def bernoulli_moment_step(f: Objective, p: float, step: float) -> BernoulliStep:
+def bernoulli_mean_matching_step(f: Objective, p: float, step: float) -> BernoulliStep:
     """Move the two atoms of :math:`\\mathrm{Bern}(p)` by :math:`-\\epsilon f'(z)` and match the mean."""
     f = check_objective(f)
     theta = check_parameter("bernoulli", [p], "p").detach().double()
@@ -58,10 +59,10 @@ def bernoulli_moment_step(f: Objective, p: float, step: float) -> BernoulliStep:
 
 # --- Part III: the three steps of the projected flow (chapters ``chap-projection`` and ``chap-st-as-pwgf``) ---
 
-#: Families :func:`project_mean` accepts (the moment projection needs a mean map).
+#: Families :func:`project_mean` accepts (mean matching needs a mean map).
 MEAN_FAMILIES = ("bernoulli", "categorical", "poisson")
 #: Families :func:`project_w2` accepts.
-W2_FAMILIES = ("gaussian", "bernoulli", "poisson", "dequantised_poisson")
+W2_FAMILIES = ("gaussian", "bernoulli", "poisson", "dequantised_bernoulli", "dequantised_poisson")
 
 
 def particle_step(f: Objective, points: object, step: float) -> np.ndarray:
@@ -129,8 +130,8 @@ def simplex_projection(v: np.ndarray) -> np.ndarray:
 
 
 def project_mean(family: str, points: object, weights: object = None) -> np.ndarray:
-    r"""The moment (first-moment) projection of a weighted particle cloud onto a discrete family
-    (chapter ``chap-st-as-pwgf``, ``eq-moment-projection``): the member whose mean equals the cloud's mean,
+    r"""Mean matching: the projection of a weighted particle cloud onto a discrete family that returns the
+    member whose mean equals the cloud's mean (chapter ``chap-st-as-pwgf``, ``eq-mean-matching``),
 
     .. math:: \mu(\theta') = \textstyle\sum_i w_i z_i .
 
@@ -241,7 +242,10 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
       rate (the lattice family, truncated at tail :math:`10^{-12}`);
     - ``"dequantised_poisson"``: ``points`` are the left ends of unit cells (the cloud
       :math:`\sum_i w_i U[z_i, z_i+1)`, each integer spread over its cell and moved); numerical minimisation of
-      :func:`cell_w2` against :math:`\mathrm{Poisson}(\lambda') + U[0,1)` (``eq-dequantised-projection``).
+      :func:`cell_w2` against :math:`\mathrm{Poisson}(\lambda') + U[0,1)` (``eq-dequantised-projection``);
+    - ``"dequantised_bernoulli"``: the same for :math:`\mathrm{Bern}(p') + U[0,1)`, the cells :math:`[0,1)` and
+      :math:`[1,2)` with masses :math:`(1-p', p')` (``eq-bernoulli-projected-velocity``); bounded minimisation over
+      :math:`p' \in (0, 1)` (``bracket`` is ignored).
 
     ``bracket`` = ``(low, high)`` bounds the rate search (default: the cloud's mean :math:`\pm` 4 standard
     deviations + 1, kept > 0). The minimiser is found to an absolute tolerance of :math:`10^{-9}`.
@@ -256,6 +260,15 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
         return gaussian_w2_projection(z, w)
     if family == "bernoulli":
         return float(w[z > 0.5].sum())
+    if family == "dequantised_bernoulli":
+        cells = np.array([0.0, 1.0])
+
+        def bernoulli_cost(p: float) -> float:
+            return cell_w2(z, w, cells, np.array([1 - p, p])) ** 2
+
+        result = optimize.minimize_scalar(bernoulli_cost, bounds=(1e-12, 1 - 1e-12), method="bounded",
+                                          options={"xatol": 1e-12, "maxiter": 500})
+        return float(result.x)
     mean = float(w @ z) + (0.5 if family == "dequantised_poisson" else 0.0)
     spread = float(np.sqrt(max(w @ (z - float(w @ z)) ** 2, 0.0)))
     if bracket is None:

@@ -99,7 +99,7 @@ UNBIASED = [name for name, est in ESTIMATORS.items() if est.unbiased]
 
 def test_registry():
     assert set(ESTIMATORS) == {"reinforce", "reinforce_baseline", "st", "gumbel_softmax",
-                               "st_gumbel_softmax", "arm", "disarm", "pwgf", "gen_gumbel_softmax"}
+                               "st_gumbel_softmax", "arm", "disarm", "pwgf", "reinmax", "gen_gumbel_softmax"}
     assert set(UNBIASED) == {"reinforce", "reinforce_baseline", "arm", "disarm"}
     every = {"bernoulli", "categorical", "poisson"}
     assert set(ESTIMATORS["reinforce"].families) == every

@@ -217,8 +217,8 @@ def test_sgd_trajectory_shape_and_range(theta0, lr, steps, name):
 
 @FEW
 @given(p=st.floats(min_value=1e-12, max_value=1 - 1e-12), step=st.floats(min_value=1e-6, max_value=1e6))
-def test_bernoulli_moment_step_is_the_st_update(p, step):
-    result = projection.bernoulli_moment_step(objectives.quadratic(0.45), p, step)
+def test_bernoulli_mean_matching_step_is_the_st_update(p, step):
+    result = projection.bernoulli_mean_matching_step(objectives.quadratic(0.45), p, step)
     # p' = p - step * E[f'(z)] with f'(z) = 2 (z - 0.45): p' = p - step * 2 (p - 0.45).
     assert result.projected_p == pytest.approx(p - step * 2 * (p - 0.45), rel=1e-9, abs=1e-9)
     assert torch.isfinite(result.moved).all() and result.moved.shape == (2,)
@@ -363,7 +363,7 @@ def test_bad_learning_rate_named(lr):
 @given(step=BAD_REALS)
 def test_bad_projection_step_named(step):
     with pytest.raises(BAD, match="step"):
-        projection.bernoulli_moment_step(objectives.quadratic(0.45), 0.3, step)
+        projection.bernoulli_mean_matching_step(objectives.quadratic(0.45), 0.3, step)
 
 
 @SETTINGS

@@ -1,4 +1,4 @@
-"""The pWGF estimator and the generalized Gumbel-Softmax (Poisson): formulas, means against exact values.
+"""The pWGF and ReinMax estimators and the generalized Gumbel-Softmax: formulas, means against exact values.
 
 Statistical tests: fixed seeds, sample means within 4 standard errors (SE = sample std / sqrt(n)).
 """
@@ -12,21 +12,179 @@ import torch
 from scipy import stats
 from test_estimators import THETAS, assert_mean_within, f_bern_3d, f_cat_batched, f_cat_k3, f_generic, t64
 
-from pwgf_viz import exact_gradient, gradient_samples
-from pwgf_viz.layers import poisson_truncated_logits, sample_gen_gumbel_softmax, sample_pwgf
+from pwgf_viz import exact_gradient, gradient_samples, objectives
+from pwgf_viz.exact import exact_mean
+from pwgf_viz.layers import poisson_truncated_logits, reinmax_given, sample_gen_gumbel_softmax, sample_pwgf
 
 N = 40_000
 
 
-@pytest.mark.parametrize(("family", "f", "theta"), [
+CASES = [
     ("bernoulli", f_bern_3d, t64([0.2, 0.6, 0.85])),
     ("categorical", f_cat_k3, t64([0.3, -1.0, 0.8])),
     ("categorical", f_cat_batched, t64([[0.4, -0.7, 1.1], [-0.2, 0.9, 0.05]])),
-])
-def test_pwgf_is_st_for_bernoulli_and_categorical(family, f, theta):
-    # Theorem thm-st-pwgf: the mean projection of one particle step is the ST step, draw by draw.
-    assert torch.equal(gradient_samples("pwgf", f, family, theta, 500, seed=3),
-                       gradient_samples("st", f, family, theta, 500, seed=3))
+]
+
+
+@pytest.mark.parametrize(("family", "f", "theta"), CASES)
+def test_pwgf_is_reinmax_at_temperature_one(family, f, theta):
+    # thm-reinmax-pwgf: the W2-projected pWGF draw equals ReinMax at tau = 1, draw by draw (two implementations:
+    # the tangent weight / edge-wise second moment against ReinMax's 2 J(pi1) - J(pi0) / 2).
+    pwgf = gradient_samples("pwgf", f, family, theta, 500, seed=3)
+    reinmax = gradient_samples("reinmax", f, family, theta, 500, seed=3)
+    assert torch.allclose(pwgf, reinmax, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(pwgf, gradient_samples("st", f, family, theta, 500, seed=3))
+
+
+@pytest.mark.parametrize(("family", "f", "theta"), CASES)
+def test_reinmax_at_other_temperatures_differs(family, f, theta):
+    at_two = gradient_samples("reinmax", f, family, theta, 500, seed=3, temperature=2.0)
+    assert not torch.allclose(at_two, gradient_samples("reinmax", f, family, theta, 500, seed=3))
+
+
+def _reference_reinmax_logit_grad(logits, onehot, g, tau):
+    """The backward pass of the reference implementation (microsoft/ReinMax, ReinMaxCore.backward), transcribed
+    step by step with no upstream gradient at the probabilities: an independent check of layers.reinmax_given."""
+    y_soft = logits.softmax(-1)
+    shifted = 0.5 * ((logits / tau).softmax(-1) + onehot)
+    grad_1 = (2 * g) * shifted
+    grad_1 = grad_1 - shifted * grad_1.sum(-1, keepdim=True)
+    grad_0 = (-0.5 * g) * y_soft
+    grad_0 = grad_0 - y_soft * grad_0.sum(-1, keepdim=True)
+    total = grad_0 + grad_1
+    return total - total.mean(-1, keepdim=True)
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.0, 2.0, 5.0])
+def test_reinmax_matches_the_reference_backward(tau):
+    gen = torch.Generator().manual_seed(1)
+    logits = torch.randn(64, 5, generator=gen, dtype=torch.float64)
+    onehot = torch.nn.functional.one_hot(torch.randint(0, 5, (64,), generator=gen), 5).to(torch.float64)
+    g = torch.randn(64, 5, generator=gen, dtype=torch.float64)
+    rows = logits.clone().requires_grad_(True)
+    (ours,) = torch.autograd.grad((reinmax_given("categorical", rows, onehot, tau) * g).sum(), rows)
+    reference = _reference_reinmax_logit_grad(logits, onehot, g, tau)
+    # The reference removes the mean of the logit gradient (a gauge: softmax is shift-invariant); ours sums to 0
+    # already, because J(pi) 1 = 0.
+    assert torch.allclose(ours.sum(-1), torch.zeros(64, dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(ours, reference, atol=1e-12)
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.0, 3.0])
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.7, 0.97])
+def test_bernoulli_reinmax_is_the_two_category_case(tau, p):
+    # Bernoulli(p) is the categorical with logits (0, a), a = logit p: the p-gradient is d/da divided by
+    # sigma'(a) = p (1 - p), and d/da = (grad_1 - grad_0) / 2 for the centred logit gradient.
+    for bit in (0.0, 1.0):
+        rows = t64([p]).requires_grad_(True)
+        (ours,) = torch.autograd.grad((reinmax_given("bernoulli", rows, t64([bit]), tau) * 0.7).sum(), rows)
+        logits = t64([0.0, math.log(p / (1 - p))])
+        reference = _reference_reinmax_logit_grad(logits, t64([1 - bit, bit]), t64([0.0, 0.7]), tau)
+        expected = float(reference[1] - reference[0]) / 2 / (p * (1 - p))
+        assert float(ours[0]) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.02, 0.3, 0.5, 0.9, 0.999])
+def test_pwgf_bernoulli_rows_are_the_formula(p):
+    # eq-pwgf-bernoulli: each draw's gradient is f'(z) [z / (2p) + (1 - z) / (2 (1 - p))].
+    theta = t64([p]).repeat(4000, 1).requires_grad_(True)
+    torch.manual_seed(0)
+    z = sample_pwgf("bernoulli", theta)
+    f = torch.sin(3 * z) + z**2
+    (grad,) = torch.autograd.grad(f.sum(), theta)
+    k = z.detach()
+    expected = (3 * torch.cos(3 * k) + 2 * k) * (k / (2 * p) + (1 - k) / (2 * (1 - p)))
+    assert torch.allclose(grad, expected, rtol=1e-12, atol=1e-12)
+    assert bool(((k == 0) | (k == 1)).all())
+
+
+def test_pwgf_categorical_rows_are_the_edge_wise_formula():
+    # thm-reinmax-pwgf: draw e_j gives the logit gradient (1/2) sum_k pi_k (g_k - g_j)(e_k - e_j).
+    theta = t64([0.3, -1.0, 0.8, 0.1]).repeat(3000, 1).requires_grad_(True)
+    torch.manual_seed(2)
+    z = sample_pwgf("categorical", theta)
+    g = t64([0.5, -2.0, 1.5, 0.25])
+    (grad,) = torch.autograd.grad((z * g).sum(), theta)
+    pi = torch.softmax(theta.detach()[0], -1)
+    j = z.detach().argmax(-1)
+    diff = g[None, :] - g[j][:, None]  # g_k - g_j
+    expected = 0.5 * pi[None, :] * diff
+    expected[torch.arange(3000), j] = -0.5 * (pi[None, :] * diff).sum(-1)
+    assert torch.allclose(grad, expected, atol=1e-12)
+    assert len(set(j.tolist())) == 4  # every vertex was drawn
+
+
+def _f_cubic(z):
+    return (z.reshape(z.shape[0], -1) ** 3).sum(-1)
+
+
+def _f_quadratic_interactions(z):
+    w = t64([[1.0, 0.5, -0.3], [0.5, -2.0, 0.7], [-0.3, 0.7, 0.4]])
+    return ((z @ w) * z).sum(-1) + z.sum(-1)
+
+
+@pytest.mark.parametrize("p", [t64([0.2, 0.6, 0.9]), t64([0.01, 0.5, 0.99])])
+def test_pwgf_bernoulli_mean_is_the_trapezoid_rule(p):
+    # thm-bernoulli-trapezoid: E[ghat_i] = E[(d_i f(z_{i<-0}) + d_i f(z_{i<-1})) / 2], exact for quadratic f (also
+    # with interactions); for f = sum z^3 the bias is f'''/12 = 1/2 per coordinate; ST's is 3p - 1.
+    assert torch.allclose(exact_mean("pwgf", _f_quadratic_interactions, "bernoulli", p),
+                          exact_gradient(_f_quadratic_interactions, "bernoulli", p), atol=1e-12)
+    bias = exact_mean("pwgf", _f_cubic, "bernoulli", p) - exact_gradient(_f_cubic, "bernoulli", p)
+    assert torch.allclose(bias, torch.full_like(p, 0.5), atol=1e-12)
+    st_bias = exact_mean("st", _f_cubic, "bernoulli", p) - exact_gradient(_f_cubic, "bernoulli", p)
+    assert torch.allclose(st_bias, 3 * p - 1, atol=1e-12)
+
+
+def _f_cat_quadratic(z):
+    c = t64([1.0, 0.0, 0.5, -1.0])
+    a = t64([[2.0, 0.3, 0.0, 0.1], [0.3, 1.0, -0.5, 0.0], [0.0, -0.5, 0.5, 0.2], [0.1, 0.0, 0.2, 1.5]])
+    d = z.reshape(z.shape[0], -1, 4) - c
+    return torch.einsum("nik,kl,nil->n", d, a, d)
+
+
+@pytest.mark.parametrize("logits", [t64([0.3, -1.0, 0.8, 0.1]),
+                                    t64([[2.0, -1.0, 0.0, 0.5], [0.0, 0.0, 0.0, -3.0]])])
+def test_pwgf_categorical_mean_is_exact_for_quadratics(logits):
+    # thm-reinmax-pwgf: the mean is the edge-wise trapezoid rule, exact for quadratic f; ST is not, nor is ReinMax
+    # at tau = 2.
+    exact = exact_gradient(_f_cat_quadratic, "categorical", logits)
+    assert torch.allclose(exact_mean("pwgf", _f_cat_quadratic, "categorical", logits), exact, atol=1e-12)
+    assert torch.allclose(exact_mean("reinmax", _f_cat_quadratic, "categorical", logits), exact, atol=1e-12)
+    assert (exact_mean("st", _f_cat_quadratic, "categorical", logits) - exact).abs().max() > 1e-2
+    tempered = exact_mean("reinmax", _f_cat_quadratic, "categorical", logits, temperature=2.0)
+    assert (tempered - exact).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.8])
+def test_pwgf_bernoulli_sample_mean_and_spread(p):
+    # Monte Carlo against the exact mean (within 4 SE) and against the exact variance
+    # Var = f'(0)^2 / (4 (1 - p)) + f'(1)^2 / (4 p) - trapezoid^2, which grows like 1/p and 1/(1 - p) at the edges.
+    toy = objectives.quadratic(0.45)
+    draws = gradient_samples("pwgf", toy, "bernoulli", [p], N, seed=11)[:, 0]
+    assert_mean_within(draws, exact_gradient(toy, "bernoulli", [p])[0])
+    variance = 0.81 / (4 * (1 - p)) + 1.21 / (4 * p) - 0.1**2
+    # SE of a sample variance: sqrt((mu4 - var^2) / N), with mu4 the exact fourth central moment.
+    a, b = -0.9 / (2 * (1 - p)), 1.1 / (2 * p)
+    mu4 = (1 - p) * (a - 0.1) ** 4 + p * (b - 0.1) ** 4
+    assert abs(float(draws.var()) - variance) < 4 * math.sqrt((mu4 - variance**2) / N)
+
+
+@pytest.mark.parametrize("tau", [0.0, -1.0, float("nan"), float("inf")])
+def test_reinmax_refuses_bad_temperatures(tau):
+    with pytest.raises(ValueError, match="temperature"):
+        gradient_samples("reinmax", f_bern_3d, "bernoulli", t64([0.2, 0.6, 0.85]), 4, temperature=tau)
+
+
+def test_reinmax_refuses_non_numbers_and_poisson():
+    with pytest.raises(TypeError, match="temperature"):
+        gradient_samples("reinmax", f_bern_3d, "bernoulli", t64([0.2, 0.6, 0.85]), 4, temperature="1")
+    with pytest.raises(ValueError, match="reinmax.*poisson"):
+        gradient_samples("reinmax", f_generic, "poisson", t64([1.0]), 4)
+
+
+def test_exact_mean_refuses_sampling_estimators():
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        exact_mean("reinforce", f_bern_3d, "bernoulli", t64([0.2, 0.6, 0.85]))
 
 
 @pytest.mark.parametrize("rate", [0.3, 2.0, 9.0])

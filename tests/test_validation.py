@@ -142,7 +142,8 @@ def test_unsupported_pairs_are_the_expected_ones():
     assert set(UNSUPPORTED) == {("gumbel_softmax", "poisson"), ("st_gumbel_softmax", "poisson"),
                                 ("arm", "categorical"), ("arm", "poisson"),
                                 ("disarm", "categorical"), ("disarm", "poisson"),
-                                ("gen_gumbel_softmax", "bernoulli"), ("gen_gumbel_softmax", "categorical")}
+                                ("gen_gumbel_softmax", "bernoulli"), ("gen_gumbel_softmax", "categorical"),
+                                ("reinmax", "poisson")}
 
 
 @pytest.mark.parametrize("estimator,family", UNSUPPORTED)

@@ -72,12 +72,12 @@ def test_descent_bad_input(kwargs: dict, error: type, name: str) -> None:
 def test_moment_step_is_the_st_step() -> None:
     # The projected parameter is p - eps * E[f'(z)] with E[f'(z)] = p f'(1) + (1 - p) f'(0), f'(z) = 2 (z - 0.45).
     for p, eps in ((0.3, 0.05), (0.7, 0.2)):
-        step = projection.bernoulli_moment_step(TOY, p, eps)
+        step = projection.bernoulli_mean_matching_step(TOY, p, eps)
         expected = p - eps * (p * 2 * 0.55 + (1 - p) * 2 * (-0.45))
         assert step.projected_p == pytest.approx(expected, abs=1e-12)
         assert step.projected_p == pytest.approx(p - eps * pv.exact_st_mean(TOY, "bernoulli", [p]).item(), abs=1e-12)
     with pytest.raises(ValueError, match="step"):
-        projection.bernoulli_moment_step(TOY, 0.3, -1.0)
+        projection.bernoulli_mean_matching_step(TOY, 0.3, -1.0)
 
 
 def test_frame_indices() -> None:
