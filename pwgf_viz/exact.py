@@ -189,7 +189,7 @@ def exact_mean(estimator: str, f: Objective, family: str, theta: object, **optio
         The family; ``"reinmax"`` supports Bernoulli and categorical only.
     theta : array_like
         Probabilities, logits or rates of shape ``S``.
-    **options
+    \*\*options
         The estimator's options (``temperature`` for ReinMax).
 
     Returns
