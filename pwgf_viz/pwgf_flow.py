@@ -199,7 +199,7 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     moved_dots = proj_ax.scatter(flow.moved[0], 0.6 * jitter, s=6, color="#ff7f0e", alpha=0.6,
                                  label="moved particles")
     mean_line = proj_ax.axvline(flow.theta[1], color="#d62728", lw=1.5, label=r"$\theta_{t+1}$")
-    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="projected flow: sample, move, project")
+    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="mean matching: sample, move, project")
     proj_ax.legend(fontsize=7, frameon=False, loc="upper center", ncol=1)
     paths = np.concatenate([flow.theta, flow.st, flow.pwgf, flow.exact])
     thetas = np.linspace(paths.min(), paths.max(), 2)
@@ -208,8 +208,10 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
         low, high = max(low, 1e-3), min(high, 1 - 1e-3)
     else:
         low = max(low, 1e-3)
-    st_ax.set(xlim=(0, steps), ylim=(low, high), xlabel="step $t$", ylabel=r"$\theta_t$",
+    room = high + 0.55 * (high - low)   # space for the legend above the paths
+    st_ax.set(xlim=(0, steps), ylim=(low, room), xlabel="step $t$", ylabel=r"$\theta_t$",
               title="descents on the same seeds")
+    st_ax.set_yticks([tick for tick in st_ax.get_yticks() if low <= tick <= high])
     twin = st_ax.twiny()
     levels = np.linspace(low, high, 60)
     loss = np.array([exact_expectation(f, flow.family, [v]) for v in levels])
@@ -222,7 +224,7 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     (st_dots,) = st_ax.plot([], [], "o", color="#d62728", ms=3, label="SGD with ST")
     (pwgf_line,) = st_ax.plot([], [], color="#2ca02c", lw=1.5, label="SGD with pWGF ($W_2$)")
     (exact_line,) = st_ax.plot([], [], "k--", lw=1, label="exact gradient descent")
-    st_ax.legend(fontsize=7, frameon=False, loc="best")
+    st_ax.legend(fontsize=6, frameon=False, loc="upper right", ncol=2)
     caption = fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     grid_steps = np.arange(steps + 1)
