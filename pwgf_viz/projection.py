@@ -244,8 +244,8 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
       :math:`\sum_i w_i U[z_i, z_i+1)`, each integer spread over its cell and moved); numerical minimisation of
       :func:`cell_w2` against :math:`\mathrm{Poisson}(\lambda') + U[0,1)` (``eq-dequantised-projection``);
     - ``"dequantised_bernoulli"``: the same for :math:`\mathrm{Bern}(p') + U[0,1)`, the cells :math:`[0,1)` and
-      :math:`[1,2)` with masses :math:`(1-p', p')` (``eq-bernoulli-projected-velocity``); bounded minimisation over
-      :math:`p' \in (0, 1)` (``bracket`` is ignored).
+      :math:`[1,2)` with masses :math:`(1-p', p')` (``eq-pwgf-bernoulli``, ``prop-metric-projection``);
+      bounded minimisation over :math:`p' \in (0, 1)` (``bracket`` is ignored).
 
     ``bracket`` = ``(low, high)`` bounds the rate search (default: the cloud's mean :math:`\pm` 4 standard
     deviations + 1, kept > 0). The minimiser is found to an absolute tolerance of :math:`10^{-9}`.

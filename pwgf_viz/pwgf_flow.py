@@ -9,13 +9,15 @@ One step of the simulated projected Wasserstein gradient flow (pWGF) from :math:
    particles' mean did, :math:`\theta_{t+1} = \theta_t + \tfrac1N \sum_i (z_i' - z_i)` (the projection of the
    particle velocities onto constant fields, ``eq-velocity-projection``).
 
-By the theorem ``thm-st-pwgf`` this is SGD with the :math:`N`-sample straight-through gradient. (Matching the
-*sampled* cloud's mean itself, :math:`\tfrac1N\sum_i z_i'`, would add the sampling noise of
-:math:`\tfrac1N\sum_i z_i` around :math:`\theta_t` at every step, however small :math:`\epsilon`;
-:func:`pwgf_viz.projection.project_mean` is the moment projection of a whole cloud.) :func:`projected_flow`
-runs both, with the *same* draws (the particles of step :math:`t` are drawn exactly as
-:func:`pwgf_viz.estimators.gradient_samples` draws them with ``seed + t``), and the free flow of the first cloud
-(no projection) for comparison; :func:`signature_animation` shows the three side by side.
+By the theorem ``thm-st-pwgf`` this mean-matched flow is SGD with the :math:`N`-sample straight-through
+gradient. (Matching the *sampled* cloud's mean itself, :math:`\tfrac1N\sum_i z_i'`, would add the sampling noise
+of :math:`\tfrac1N\sum_i z_i` around :math:`\theta_t` at every step, however small :math:`\epsilon`;
+:func:`pwgf_viz.projection.project_mean` is mean matching of a whole cloud.) :func:`projected_flow` runs it beside
+SGD with the straight-through estimator and SGD with the pWGF estimator (the numerator of the :math:`W_2`
+projection of the dequantised family, ``eq-pwgf-bernoulli``) and plain gradient descent with the exact gradient.
+Every sampled path draws step :math:`t`'s particles exactly as :func:`pwgf_viz.estimators.gradient_samples` draws
+them with ``seed + t`` (the same seeds, hence the same uniforms, for every path). The free flow of the first cloud
+(no projection) is kept for comparison; :func:`signature_animation` shows the paths side by side.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from matplotlib.animation import FuncAnimation
 from . import families
 from .animation import DPI, MAX_FRAMES, frame_indices
 from .estimators import gradient_samples
-from .exact import exact_expectation
+from .exact import exact_expectation, exact_gradient
 from .objectives import Objective
 from .ot1d import discrete_distribution
 from .projection import particle_step
@@ -50,6 +52,9 @@ class ProjectedFlow(NamedTuple):
     particles: np.ndarray  # (T, N) draws z_i ~ p_{theta_t}
     moved: np.ndarray      # (T, N) the same draws after one particle step
     free: np.ndarray       # (T + 1, N) the first cloud flowing without projection
+    pwgf: np.ndarray       # (T + 1,) SGD iterates with the N-sample pWGF estimator (W2-projected numerator)
+    exact: np.ndarray      # (T + 1,) gradient descent with the exact gradient
+    edge: float            # the pwgf and exact iterates are kept in [edge, 1 - edge] (Bernoulli), >= edge (Poisson)
 
 
 def draw_particles(family: str, theta: float, particles: int, seed: int) -> np.ndarray:
@@ -60,14 +65,51 @@ def draw_particles(family: str, theta: float, particles: int, seed: int) -> np.n
         return families.distribution(family, rows).sample()[:, 0].numpy()
 
 
-def projected_flow(f: Objective, family: str, theta0: float, step: float, steps: int, particles: int = 200,
-                   seed: int = 0) -> ProjectedFlow:
-    r"""Simulate ``steps`` steps of the projected flow (sample, move, project the mean displacement) from
-    ``theta0`` with ``particles`` particles, and ``steps`` steps of SGD with the straight-through estimator
-    on the same draws.
+def _clip(family: str, theta: float, edge: float) -> float:
+    """``theta`` kept in ``[edge, 1 - edge]`` (Bernoulli) or ``[edge, inf)`` (Poisson): projected SGD."""
+    if family == "bernoulli":
+        return float(min(max(theta, edge), 1 - edge))
+    return float(max(theta, edge))
 
-    ``family`` is ``"bernoulli"`` or ``"poisson"`` (one coordinate). A step that moves the cloud's mean out of the
-    parameter range raises a ``ValueError`` (take a smaller ``step``).
+
+def projected_flow(f: Objective, family: str, theta0: float, step: float, steps: int, particles: int = 200,
+                   seed: int = 0, edge: float = 0.01) -> ProjectedFlow:
+    r"""Simulate the mean-matched projected flow with particles beside three descents on the same seeds.
+
+    The mean-matched flow samples, moves and projects the mean displacement (``thm-st-pwgf``); beside it run SGD
+    with the straight-through estimator, SGD with the pWGF estimator (``eq-pwgf-bernoulli``, ``eq-pwgf-poisson``)
+    and gradient descent with the exact gradient (``eq-exact-gradient``).
+
+    Parameters
+    ----------
+    f : Objective
+        Differentiable objective (torch operations).
+    family : {"bernoulli", "poisson"}
+        One coordinate.
+    theta0 : float
+        Starting probability or rate.
+    step : float
+        Step size :math:`\epsilon > 0`.
+    steps : int
+        Number of steps :math:`T`, 1 to 10 000.
+    particles : int, default 200
+        Draws per step :math:`N`.
+    seed : int, default 0
+        Step :math:`t` uses ``seed + t`` for every sampled path.
+    edge : float, default 0.01
+        The pWGF and exact iterates are clipped to ``[edge, 1 - edge]`` (Bernoulli) or ``[edge, inf)`` (Poisson),
+        projected SGD: their target may be the edge of the range. In ``(0, 0.5)``.
+
+    Returns
+    -------
+    ProjectedFlow
+        Iterates, clouds and the free flow.
+
+    Raises
+    ------
+    ValueError
+        For a bad argument, or a step that moves the mean-matched parameter out of its range (take a smaller
+        ``step``; the mean-matched and ST paths are not clipped, so that they stay equal draw by draw).
     """
     f = check_objective(f)
     if family not in FLOW_FAMILIES:
@@ -77,7 +119,11 @@ def projected_flow(f: Objective, family: str, theta0: float, step: float, steps:
     steps = check_count(steps, "steps", maximum=10_000)
     particles = check_count(particles, "particles", maximum=100_000)
     seed = check_count(seed, "seed", minimum=0, maximum=2**62)
+    edge = check_positive(edge, "edge")
+    if not edge < 0.5:
+        raise ValueError(f"edge must lie in (0, 0.5); got {edge}")
     thetas, sts, drawn, moved = [theta], [theta], [], []
+    pwgfs, exacts = [_clip(family, theta, edge)], [_clip(family, theta, edge)]
     for t in range(steps):
         z = draw_particles(family, thetas[-1], particles, seed + t)
         z_moved = particle_step(f, z, step)
@@ -90,11 +136,15 @@ def projected_flow(f: Objective, family: str, theta0: float, step: float, steps:
         thetas.append(theta)
         grad = gradient_samples("st", f, family, [sts[-1]], particles, seed=seed + t).mean()
         sts.append(sts[-1] - step * float(grad))
+        grad = gradient_samples("pwgf", f, family, [pwgfs[-1]], particles, seed=seed + t).mean()
+        pwgfs.append(_clip(family, pwgfs[-1] - step * float(grad), edge))
+        grad = exact_gradient(f, family, [exacts[-1]])[0]
+        exacts.append(_clip(family, exacts[-1] - step * float(grad), edge))
     free = [drawn[0]]
     for _ in range(steps):
         free.append(particle_step(f, free[-1], step))
     return ProjectedFlow(family, step, np.array(thetas), np.array(sts), np.array(drawn), np.array(moved),
-                         np.array(free))
+                         np.array(free), np.array(pwgfs), np.array(exacts), edge)
 
 
 def _support_limits(flow: ProjectedFlow) -> tuple[float, float]:
@@ -105,14 +155,30 @@ def _support_limits(flow: ProjectedFlow) -> tuple[float, float]:
 
 
 def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, title: str = "") -> FuncAnimation:
-    r"""The book's signature figure: free particle flow | projected flow | straight-through update.
+    r"""The book's signature figure: free particle flow | mean-matched projection | three descents.
 
     Left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
     :math:`f`. Middle: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move (dots)
-    and the projected parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles' mean).
-    Right: :math:`\theta_t` of the projected flow (line) and of SGD
-    with the straight-through gradient on the same draws (dots), over the exact loss :math:`L(\theta)` as a
-    grey curve on a twin axis.
+    and the mean-matched parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles' mean).
+    Right: :math:`\theta_t` of the mean-matched flow (line) and of SGD with the straight-through gradient (dots),
+    SGD with the pWGF estimator (the :math:`W_2`-projected numerator) and exact gradient descent, over the exact
+    loss :math:`L(\theta)` as a grey curve on a twin axis.
+
+    Parameters
+    ----------
+    flow : ProjectedFlow
+        The output of :func:`projected_flow`.
+    f : Objective
+        The objective of ``flow``.
+    frames : int, default 24
+        Number of frames, 2 to :data:`pwgf_viz.animation.MAX_FRAMES`.
+    title : str, default ""
+        Figure title (the step number is appended).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed).
     """
     f = check_objective(f)
     frames = check_count(frames, "frames", minimum=2, maximum=MAX_FRAMES)
@@ -133,16 +199,19 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     moved_dots = proj_ax.scatter(flow.moved[0], 0.6 * jitter, s=6, color="#ff7f0e", alpha=0.6,
                                  label="moved particles")
     mean_line = proj_ax.axvline(flow.theta[1], color="#d62728", lw=1.5, label=r"$\theta_{t+1}$")
-    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="projected flow: sample, move, project")
+    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="mean matching: sample, move, project")
     proj_ax.legend(fontsize=7, frameon=False, loc="upper center", ncol=1)
-    thetas = np.linspace(min(flow.theta.min(), flow.st.min()), max(flow.theta.max(), flow.st.max()), 2)
+    paths = np.concatenate([flow.theta, flow.st, flow.pwgf, flow.exact])
+    thetas = np.linspace(paths.min(), paths.max(), 2)
     low, high = thetas[0] - 0.05 * (np.ptp(thetas) or 1), thetas[1] + 0.05 * (np.ptp(thetas) or 1)
     if flow.family == "bernoulli":
         low, high = max(low, 1e-3), min(high, 1 - 1e-3)
     else:
         low = max(low, 1e-3)
-    st_ax.set(xlim=(0, steps), ylim=(low, high), xlabel="step $t$", ylabel=r"$\theta_t$",
-              title="ST update on the same draws")
+    room = high + 0.55 * (high - low)   # space for the legend above the paths
+    st_ax.set(xlim=(0, steps), ylim=(low, room), xlabel="step $t$", ylabel=r"$\theta_t$",
+              title="descents on the same seeds")
+    st_ax.set_yticks([tick for tick in st_ax.get_yticks() if low <= tick <= high])
     twin = st_ax.twiny()
     levels = np.linspace(low, high, 60)
     loss = np.array([exact_expectation(f, flow.family, [v]) for v in levels])
@@ -151,9 +220,11 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     st_ax.plot([], [], color="0.8", lw=1.2, label=r"exact $L(\theta)$ (sideways)")
     st_ax.set_zorder(twin.get_zorder() + 1)
     st_ax.patch.set_visible(False)
-    (proj_line,) = st_ax.plot([], [], color="#1f77b4", lw=2, label="projected flow")
+    (proj_line,) = st_ax.plot([], [], color="#1f77b4", lw=2, label="mean-matched flow")
     (st_dots,) = st_ax.plot([], [], "o", color="#d62728", ms=3, label="SGD with ST")
-    st_ax.legend(fontsize=7, frameon=False, loc="best")
+    (pwgf_line,) = st_ax.plot([], [], color="#2ca02c", lw=1.5, label="SGD with pWGF ($W_2$)")
+    (exact_line,) = st_ax.plot([], [], "k--", lw=1, label="exact gradient descent")
+    st_ax.legend(fontsize=6, frameon=False, loc="upper right", ncol=2)
     caption = fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     grid_steps = np.arange(steps + 1)
@@ -168,8 +239,10 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
         mean_line.set_xdata([flow.theta[k + 1], flow.theta[k + 1]])
         proj_line.set_data(grid_steps[: t + 1], flow.theta[: t + 1])
         st_dots.set_data(grid_steps[: t + 1], flow.st[: t + 1])
+        pwgf_line.set_data(grid_steps[: t + 1], flow.pwgf[: t + 1])
+        exact_line.set_data(grid_steps[: t + 1], flow.exact[: t + 1])
         caption.set_text(f"{title}  step {t}" if title else f"step {t}")
-        return [free_dots, moved_dots, mean_line, proj_line, st_dots, caption, *bars]
+        return [free_dots, moved_dots, mean_line, proj_line, st_dots, pwgf_line, exact_line, caption, *bars]
 
     anim = FuncAnimation(fig, draw, frames=frame_indices(steps + 1, frames), blit=False)
     plt.close(fig)

@@ -183,6 +183,40 @@ def test_dequantised_projection_tends_to_the_closed_form(rate):
     assert gaps[1] < 0.15 * gaps[0] + 1e-4 and gaps[1] < 1e-2 * max(1.0, abs(closed))
 
 
+@pytest.mark.parametrize(("f", "p"), [(TOY, 0.3), (TOY, 0.8), (poly([0.0, 0.0, 0.0, 1.0]), 0.4)])
+def test_dequantised_bernoulli_projection_velocity(f, p):
+    # prop-metric-projection with eq-pwgf-bernoulli: (p(eps) - p)/eps -> -3p(1-p)(f'(0) + f'(1))/2 with an O(eps)
+    # gap (slope 1 in log-log), and not mean matching's -E[f'(z)].
+    support, mass = discrete_distribution("bernoulli", p)
+    slopes = (support - particle_step(f, support, 1.0))
+    target = -3 * p * (1 - p) * slopes.sum() / 2
+    eps = np.array([1e-3, 1e-2])
+    gaps = []
+    for e in eps:
+        moved = particle_step(f, support, e)
+        gaps.append(abs((project_w2("dequantised_bernoulli", moved, mass) - p) / e - target))
+    slope = np.log(gaps[1] / gaps[0]) / np.log(10)
+    assert gaps[0] < 1e-3 * np.abs(slopes).max() ** 2 and 0.8 < slope < 1.2  # O(eps), constant ~ f'^2
+    moved = particle_step(f, support, 1e-4)
+    velocity = (project_w2("dequantised_bernoulli", moved, mass) - p) / 1e-4
+    assert abs(velocity + mass @ slopes) > 0.05
+
+
+def test_dequantised_bernoulli_metric():
+    # G(p) = E[(d_p x)^2] = 1/(3p(1-p)) for the quantile map of Bern(p) + U[0,1), by finite differences.
+    p, h = 0.3, 1e-6
+    v = (np.arange(200_000) + 0.5) / 200_000
+
+    def quantile(q):
+        return np.where(v < 1 - q, v / (1 - q), 1 + (v - 1 + q) / q)
+
+    tangent = (quantile(p + h) - quantile(p - h)) / (2 * h)
+    assert abs(np.mean(tangent**2) - 1 / (3 * p * (1 - p))) < 1e-3
+    # w(z) = E_u[d_p x | z] = z/(2p) + (1 - z)/(2(1 - p))
+    assert abs(tangent[v < 1 - p].mean() - 1 / (2 * (1 - p))) < 1e-3
+    assert abs(tangent[v > 1 - p].mean() - 1 / (2 * p)) < 1e-3
+
+
 # --- the bias formulas of chapter convergence ---
 
 @pytest.mark.parametrize("c", [0.0, 2.0, -1.0, 3.5])

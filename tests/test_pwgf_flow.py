@@ -32,6 +32,20 @@ def test_projected_flow_is_sgd_with_st(family, f, theta0):
     assert np.allclose(steps, np.mean(flow.moved - flow.particles, axis=1))
 
 
+def test_pwgf_and_exact_paths():
+    # The exact path is gradient descent with L'(p) = 0.1 on the toy; the pWGF path draws the same seeds, and its
+    # per-step mean is the trapezoid rule (f'(0) + f'(1))/2 = 0.1 (thm-bernoulli-trapezoid), so it drifts the same.
+    flow = projected_flow(TOY, "bernoulli", 0.85, step=0.1, steps=100, particles=400, seed=3, edge=0.02)
+    assert flow.pwgf.shape == flow.exact.shape == (101,) and flow.edge == 0.02
+    assert np.allclose(flow.exact[:41], 0.85 - 0.01 * np.arange(41))
+    assert flow.exact[-1] == 0.02 and flow.pwgf.min() >= 0.02 and flow.pwgf.max() <= 0.98
+    for t in (0, 5, 20):
+        grads = gradient_samples("pwgf", TOY, "bernoulli", [flow.pwgf[t]], 400, seed=3 + t)
+        assert flow.pwgf[t + 1] == pytest.approx(flow.pwgf[t] - 0.1 * float(grads.mean()), abs=1e-15)
+    # SGD with ST rests near 0.45, the pWGF path heads to the minimiser 0 of L(p) = 0.2025 + 0.1 p.
+    assert abs(flow.st[-10:].mean() - 0.45) < 0.05 and flow.pwgf[-10:].mean() < 0.3
+
+
 def test_free_flow_reaches_the_minimiser_of_f():
     flow = projected_flow(TOY, "bernoulli", 0.85, step=0.05, steps=60, particles=50)
     assert np.allclose(flow.free[-1], 0.45, atol=1e-3)
@@ -55,6 +69,8 @@ def test_signature_animation_frames():
     ({"steps": 0}, ValueError, "steps"),
     ({"particles": 2.5}, TypeError, "particles"),
     ({"step": 3.0}, ValueError, "smaller step"),
+    ({"edge": 0.5}, ValueError, "edge"),
+    ({"edge": 0.0}, ValueError, "edge"),
 ])
 def test_projected_flow_rejects_bad_input(kwargs, error, match):
     args = {"f": TOY, "family": "bernoulli", "theta0": 0.5, "step": 0.05, "steps": 5} | kwargs
