@@ -3,8 +3,9 @@
 Runs every estimator on the six toy problems of :func:`pwgf_viz.toy_runs.toy_problems` for every seed of the
 setting (:data:`pwgf_viz.toy_runs.SETTINGS`), measures bias and spread against the exact gradient, and writes
 ``experiments/results/toy-experiments.json`` (:func:`pwgf_viz.results.save_results`), which the chapter shows when
-it is present. The full setting (1000 steps, 10 seeds, 10^5 draws per bias cell) took 946 s (16 minutes) on the
-project's shared 2-core machine, with other jobs running; the quick one about a minute.
+it is present. The full setting (1000 steps, 10 seeds, 10^5 draws per bias cell; seven estimators on bits, four on
+counts) took 350 s (6 minutes) on the project's shared 2-core machine with other jobs running (946 s on a busier day,
+with one estimator fewer); the quick one one to six minutes, depending on the load.
 
     .venv/bin/python experiments/toy_experiments.py --setting full
 """

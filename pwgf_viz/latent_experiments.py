@@ -27,8 +27,10 @@ from .models import BernoulliVAE, LatentVAE, PoissonFactorVAE
 from .train import evaluate, train
 from .validation import as_parameter, check_positive
 
-#: ST and pWGF coincide for Bernoulli latents (``thm-st-pwgf``), so ``st`` stands for both.
-BERNOULLI_ESTIMATORS = ("st", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm", "disarm")
+#: Estimators of the Bernoulli VAE. ``reinmax`` runs at its default temperature 1, where it equals ``pwgf`` (the
+#: W2-projected estimator of the dequantised Bernoulli family) draw by draw (``thm-reinmax-pwgf``): it stands for both.
+BERNOULLI_ESTIMATORS = ("st", "reinmax", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm",
+                        "disarm")
 POISSON_ESTIMATORS = ("st", "pwgf", "gen_gumbel_softmax", "reinforce_baseline")
 #: Hidden units of the encoder and decoder: None = linear.
 ARCHITECTURES: Mapping[str, int | None] = MappingProxyType({"linear": None, "nonlinear": 64})

@@ -43,12 +43,16 @@ from .validation import check_count, check_family, check_objective, check_parame
 
 #: Name of the reference run that follows the exact gradient.
 EXACT = "exact"
-#: Estimators compared on Bernoulli problems (``pwgf`` is ``st`` there, draw by draw: ``thm-st-pwgf``).
-BERNOULLI_ESTIMATORS = ("st", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm", "disarm")
+#: Estimators compared on Bernoulli problems. ``reinmax`` runs at temperature 1 (:data:`REINMAX_TEMPERATURE`), where
+#: it equals ``pwgf`` draw by draw (``thm-reinmax-pwgf``): it stands for both in the runs; the bias table has both.
+BERNOULLI_ESTIMATORS = ("st", "reinmax", "reinforce_baseline", "gumbel_softmax", "st_gumbel_softmax", "arm",
+                        "disarm")
 #: Estimators compared on Poisson problems.
 POISSON_ESTIMATORS = ("st", "pwgf", "reinforce_baseline", "gen_gumbel_softmax")
 #: Temperature of the Gumbel-Softmax estimators (``gumbel_softmax``, ``st_gumbel_softmax``, ``gen_gumbel_softmax``).
 TEMPERATURE = 0.5
+#: Temperature of ``reinmax``: 1, where it is the W2-projected pWGF estimator of the dequantised Bernoulli family.
+REINMAX_TEMPERATURE = 1.0
 #: Evaluations of ``f`` per optimisation step, whatever the estimator.
 EVALUATIONS = 2
 #: The unconstrained parameter is kept in ``[-OMEGA_LIMIT, OMEGA_LIMIT]`` (probabilities stay inside (0, 1) in float64).
@@ -159,8 +163,12 @@ def draws_per_step(estimator: str, evaluations: int = EVALUATIONS) -> int:
 
 
 def estimator_options(estimator: str) -> dict[str, object]:
-    """The fixed options of an estimator in these experiments: ``temperature`` = :data:`TEMPERATURE` if it has one."""
-    return {"temperature": TEMPERATURE} if "temperature" in get_estimator(estimator).defaults else {}
+    """The fixed options of an estimator in these experiments: ``temperature`` = :data:`REINMAX_TEMPERATURE` for
+    ``reinmax``, :data:`TEMPERATURE` for the other estimators that have one, none otherwise."""
+    est = get_estimator(estimator)
+    if est.name == "reinmax":
+        return {"temperature": REINMAX_TEMPERATURE}
+    return {"temperature": TEMPERATURE} if "temperature" in est.defaults else {}
 
 
 def loss_minimum(f: Objective, family: str, theta: torch.Tensor) -> float:
@@ -374,13 +382,16 @@ def run_grid(problems: Sequence[ToyProblem], setting: Setting, progress: bool = 
 
 
 def bias_stats(problem: ToyProblem, n: int = 10_000, seed: int = 0) -> list[EstimatorStats]:
-    """Bias and spread of each estimator of the problem's family at its probe point (:mod:`pwgf_viz.compare`)."""
+    """Bias and spread of each estimator of the problem's family at its probe point (:mod:`pwgf_viz.compare`).
+
+    Bernoulli problems also get a ``pwgf`` row, just before ``reinmax`` (equal to it draw by draw, same seed)."""
     if not isinstance(problem, ToyProblem):
         raise TypeError(f"problem must be a ToyProblem (see toy_problems()); got {type(problem).__name__}")
     target = Problem(problem.key, problem.f, problem.family, problem.probe)
     names = estimators_for(problem.family)
     if problem.family == "bernoulli":
-        names = (*names[:1], "pwgf", *names[1:])
+        at = names.index("reinmax")
+        names = (*names[:at], "pwgf", *names[at:])
     return [estimator_stats(target, name, n, seed, **estimator_options(name)) for name in names]
 
 
@@ -494,13 +505,17 @@ def bias_table(records: Sequence[Mapping[str, object]], problems: Sequence[ToyPr
 
 
 def claim_comparisons(runs: Sequence[Mapping[str, object]], problems: Sequence[ToyProblem]) -> list[Comparison]:
-    """The paper's claims, problem by problem: ST (= pWGF) against the best other estimator on each Bernoulli
-    problem; pWGF against the best other (ST included) on each Poisson problem (:func:`compare_final_gaps`)."""
+    """The paper's claims, problem by problem (:func:`compare_final_gaps`): on each Bernoulli problem, ST and pWGF
+    (run as ``reinmax``, equal draw by draw) each against the best estimator other than ST and pWGF; on each Poisson
+    problem, pWGF against the best other (ST included)."""
     out = []
     for p in problems:
         names = estimators_for(p.family)
-        mine = "st" if p.family == "bernoulli" else "pwgf"
-        out.append(compare_final_gaps(runs, p.key, mine, [e for e in names if e != mine]))
+        if p.family == "bernoulli":
+            rivals = [e for e in names if e not in ("st", "reinmax")]
+            out.extend(compare_final_gaps(runs, p.key, mine, rivals) for mine in ("st", "reinmax"))
+        else:
+            out.append(compare_final_gaps(runs, p.key, "pwgf", [e for e in names if e != "pwgf"]))
     return out
 
 

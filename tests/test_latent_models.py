@@ -323,3 +323,26 @@ def test_posterior_moments_against_enumeration():
             second = exact.exact_expectation(lambda z, k=k: z[:, k] ** 2 * likelihood(z), "poisson", prior) / evidence
             assert float(mean[i, k]) == pytest.approx(first, rel=1e-9)
             assert float(var[i, k]) == pytest.approx(second - first**2, rel=1e-7)
+
+
+def _script(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"script_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bernoulli_vae_script_merges_new_estimators_into_the_result_file():
+    # --estimators keeps the other estimators' records, replaces the named ones, refuses another setting's file.
+    script = _script("bernoulli_vae")
+    settings = latent_experiments.settings_record("full")
+    old = {"settings": settings, "records": [{"estimator": "st", "seed": 0}, {"estimator": "reinmax", "seed": 0}]}
+    new = [{"estimator": "reinmax", "seed": 0, "test_elbo": -1.0}]
+    assert script.merged(old, new, "full", ("reinmax",)) == [{"estimator": "st", "seed": 0}, *new]
+    assert script.merged(None, new, "full", ("reinmax",)) == new
+    with pytest.raises(ValueError, match="other settings"):
+        script.merged(old, new, "quick", ("reinmax",))

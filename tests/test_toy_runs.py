@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from pwgf_viz import exact_expectation, exact_gradient, exact_st_mean, objectives, plots, toy_runs
+from pwgf_viz.exact import exact_mean
 from pwgf_viz.results import load_results, save_results
 
 PROBLEMS = toy_runs.toy_problems()
@@ -114,22 +115,35 @@ def test_budget_of_evaluations():
     assert toy_runs.estimator_options("gumbel_softmax") == {"temperature": 0.5}
     assert toy_runs.estimator_options("gen_gumbel_softmax") == {"temperature": 0.5}
     assert toy_runs.estimator_options("st") == {}
+    # reinmax runs at temperature 1, where it is pWGF (thm-reinmax-pwgf), not at the Gumbel-Softmax temperature
+    assert toy_runs.estimator_options("reinmax") == {"temperature": 1.0}
+    assert toy_runs.draws_per_step("reinmax") == 2
+    assert "reinmax" in toy_runs.BERNOULLI_ESTIMATORS and "pwgf" not in toy_runs.BERNOULLI_ESTIMATORS
 
 
 @pytest.mark.parametrize("key", ["t=0.45", "lsq", "pois-quad", "pois-log"])
 def test_bias_measurement_against_the_exact_gradient(key):
-    # Unbiased estimators (and pWGF on the Poisson quadratic) within 4 SE of zero; ST's mean within 4 SE of its
-    # exact mean E[grad f(z)] (so its measured bias is that of the exact formulas).
+    # Unbiased estimators (and pWGF on the Poisson quadratic; pWGF = ReinMax on the Bernoulli problems, whose f are
+    # quadratic, so the trapezoid rule is exact) within 4 SE of zero; ST's mean within 4 SE of its exact mean
+    # E[grad f(z)] (so its measured bias is that of the exact formulas).
     problem = BY_KEY[key]
     stats = {s.estimator: s for s in toy_runs.bias_stats(problem, n=20_000, seed=5)}
     for name, s in stats.items():
         assert torch.allclose(s.exact, exact_gradient(problem.f, problem.family, problem.probe))
-        if name in ("reinforce_baseline", "arm", "disarm") or (key == "pois-quad" and name == "pwgf"):
+        if name in ("reinforce_baseline", "arm", "disarm") or (key == "pois-quad" and name == "pwgf") or (
+                problem.family == "bernoulli" and name in ("pwgf", "reinmax")):
             assert s.bias <= 4 * s.bias_se, (name, s.bias, s.bias_se)
     st_mean = exact_st_mean(problem.f, problem.family, problem.probe)
     assert float((stats["st"].mean - st_mean).norm()) <= 4 * stats["st"].bias_se
     if problem.family == "bernoulli":
-        assert torch.equal(stats["st"].mean, stats["pwgf"].mean)
+        # pwgf and reinmax (tau = 1) agree draw by draw (same seed), to rounding; ST is another estimator
+        names = [s.estimator for s in toy_runs.bias_stats(problem, n=2, seed=5)]
+        assert names.index("pwgf") + 1 == names.index("reinmax")
+        assert torch.allclose(stats["pwgf"].mean, stats["reinmax"].mean, rtol=1e-12, atol=1e-12)
+        assert stats["pwgf"].std == pytest.approx(stats["reinmax"].std, rel=1e-12)
+        assert not torch.allclose(stats["st"].mean, stats["reinmax"].mean)
+        exact_pwgf = exact_mean("reinmax", problem.f, problem.family, problem.probe)
+        assert torch.allclose(exact_pwgf, exact_gradient(problem.f, problem.family, problem.probe), atol=1e-12)
 
 
 def test_grid_records_curves_and_round_trip(tmp_path):
@@ -155,6 +169,19 @@ def test_grid_records_curves_and_round_trip(tmp_path):
     panels = toy_runs.step_time_panels(results.runs, problems)
     assert set(panels) == {"Bernoulli", "Poisson"} and "exact" not in panels["Bernoulli"]
     assert set(toy_runs.curve_panels(results, problems)) == {p.title for p in problems}
+
+
+def test_claim_comparisons_rows():
+    # Bernoulli problems: ST and pWGF (run as reinmax) each against the best rival other than both; Poisson: pWGF
+    # against the best other, ST included.
+    runs = [{"problem": p, "estimator": e, "seed": s, "final_gap": g + 0.01 * s}
+            for p, family in (("t=0.45", "bernoulli"), ("pois-quad", "poisson"))
+            for g, e in enumerate(toy_runs.estimators_for(family)) for s in range(3)]
+    comparisons = toy_runs.claim_comparisons(runs, [BY_KEY["t=0.45"], BY_KEY["pois-quad"]])
+    assert [(c.problem, c.estimator, c.rival) for c in comparisons] == [
+        ("t=0.45", "st", "reinforce_baseline"), ("t=0.45", "reinmax", "reinforce_baseline"),
+        ("pois-quad", "pwgf", "st")]
+    assert len(toy_runs.claim_table(comparisons).splitlines()) == 5
 
 
 def test_compare_final_gaps_by_hand():
@@ -250,7 +277,7 @@ def test_committed_full_results_match_the_code():
     runs = {(r["problem"], r["estimator"], r["seed"]): r for r in full["records"] if r["kind"] == "run"}
     assert len(runs) == sum(1 + setting.seeds * len(toy_runs.estimators_for(p.family)) for p in PROBLEMS)
     tail = round(toy_runs.FINAL_FRACTION * setting.steps)
-    for key, name, seed in [("t=0.45", "disarm", 3), ("pois-quad", "pwgf", 0)]:
+    for key, name, seed in [("t=0.45", "disarm", 3), ("lsq", "reinmax", 2), ("pois-quad", "pwgf", 0)]:
         problem = BY_KEY[key]
         run = toy_runs.adam_run(name, problem, setting.steps, setting.lr, seed)
         gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, problem.family, run.path))
