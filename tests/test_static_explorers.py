@@ -173,7 +173,7 @@ def move_every_control(page, root) -> int:
             index, alt, summary = data["table"][key]
             assert img.get_attribute("src") == data["images"][index], f"{setting}={value}: wrong picture for {key}"
             assert img.get_attribute("alt") == alt
-            assert root.locator(".pwgf-static-summary").inner_text().strip() == summary
+            assert root.locator(".pwgf-static-summary").text_content().strip() == summary
             assert img.evaluate("el => el.complete && el.naturalWidth > 0")
             if data["images"][index] != before:
                 moves += 1
@@ -201,6 +201,11 @@ def open_logged(browser, url):
     return context, page, problems
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def mini_site(tmp_path_factory):
     """A page holding one small static explorer and the site's script, served from 127.0.0.1."""
@@ -212,8 +217,7 @@ def mini_site(tmp_path_factory):
     (root / "index.html").write_text(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>'
                                      f'</head><body>{body}<script src="{SCRIPT.name}"></script></body></html>',
                                      encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
