@@ -113,6 +113,7 @@ class FlowExplorer(Explorer):
     """
 
     SETTINGS = ("expression", "particles", "step", "final_time", "temperature")
+    TITLE = "Flow explorer"
 
     def __init__(self, expression: str = PRESETS["tilted double well"], particles: int = 1_000, step: float = 0.02,
                  final_time: float = 3.0, temperature: float = 0.5, seed: int = 0) -> None:

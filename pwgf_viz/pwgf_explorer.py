@@ -18,7 +18,7 @@ that each projection gives, beside the exact :math:`-\nabla L(\theta)` (the rows
    (Bernoulli, ``thm-bernoulli-trapezoid``) and :math:`-\mathbb{E}[f'(Z)w(Z)]/(1 + 1/(3\lambda))` (Poisson,
    ``eq-dequantised-projection``).
 
-On the static site the explorer is a grid of precomputed settings (:meth:`PWGFExplorer.static_grid`, see
+On the static site the explorer is a grid of precomputed settings (:meth:`PWGFExplorer.static_controls`, see
 :mod:`pwgf_viz.static_explorer`).
 """
 
@@ -135,6 +135,7 @@ class PWGFExplorer(Explorer):
     """
 
     SETTINGS = ("objective", "family", "p", "rate", "step")
+    TITLE = "Projected-step explorer"
 
     def __init__(self, objective: str = "(z - 0.45)^2", family: str = "bernoulli", p: float = 0.3,
                  rate: float = 4.0, step: float = 0.05) -> None:

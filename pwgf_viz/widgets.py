@@ -103,6 +103,8 @@ class Explorer:
         """The alt text of the picture drawn for ``settings`` (whose one-line summary is ``summary``)."""
         return summary
 
+    #: The explorer's name for readers (the static stand-in's accessible label).
+    TITLE: str = "Explorer"
     #: A sentence for the static stand-in's note: which settings stay fixed there.
     STATIC_NOTE: str = ""
     #: Resolution of the static stand-in's pictures (``None``: the live figure's).
@@ -114,9 +116,9 @@ class Explorer:
 
     def static_html(self) -> str:
         """The static explorer (:func:`pwgf_viz.static_explorer.static_explorer_html`) of
-        :meth:`static_controls`, drawn by :meth:`_render` at the current settings for the rest."""
+        :meth:`static_controls`, drawn by the live explorer's ``_render``, at the current settings for the rest."""
         return static_explorer_html(self._render, self.static_controls(), self.settings(), self.describe,
-                                    name=type(self).__name__, fixed_note=self.STATIC_NOTE, dpi=self.STATIC_DPI,
+                                    name=self.TITLE, fixed_note=self.STATIC_NOTE, dpi=self.STATIC_DPI,
                                     canonical=self.canonical)
 
     def _watch(self) -> None:
@@ -179,6 +181,7 @@ class EstimatorExplorer(Explorer):
     """
 
     SETTINGS = ("estimator", "p", "t", "n")
+    TITLE = "Estimator explorer"
     BINS = 40
     SIZES = (100, 300, 1_000, 2_000, 5_000, 10_000)
     DPI = 80
