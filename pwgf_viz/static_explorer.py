@@ -114,7 +114,7 @@ def encode(fig: Figure, fmt: str = "webp", dpi: float | None = None, quality: in
     from PIL import Image
 
     out = io.BytesIO()
-    Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").save(out, format="WEBP", quality=quality, method=6)
+    Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").save(out, format="WEBP", quality=quality, method=4)
     return "image/webp", out.getvalue()
 
 
