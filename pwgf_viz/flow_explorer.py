@@ -214,11 +214,11 @@ class FlowExplorer(Explorer):
         return self.figure(**settings)
 
     #: Precomputed values of the static stand-in: every preset, early / middle / default final time, the
-    #: Euler flow and two temperatures, few and many particles (the step stays at its default).
+    #: Euler flow and two temperatures, fewer and the default number of particles (the step stays at its default).
     STATIC_TIMES = (0.5, 1.5, 3.0)
     STATIC_TEMPERATURES = (0.0, 0.5, 1.5)
-    STATIC_PARTICLES = (300, 3_000)
-    STATIC_DPI = 64
+    STATIC_PARTICLES = (300, 1_000)
+    STATIC_DPI = 72
 
     @property
     def STATIC_NOTE(self) -> str:  # noqa: N802 - overrides the base class's constant

@@ -204,7 +204,6 @@ class PWGFExplorer(Explorer):
     STATIC_RATES = (0.5, 2.0, 4.0, 10.0)
     STATIC_STEPS = (0.01, 0.05, 0.2)
     STATIC_NOTE = "p applies to the Bernoulli family, the rate λ to the Poisson family."
-    STATIC_DPI = 64
 
     def static_controls(self) -> list[Control]:
         """Every objective and family; :data:`STATIC_P`, :data:`STATIC_RATES`, :data:`STATIC_STEPS`."""
