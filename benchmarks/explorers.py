@@ -39,8 +39,12 @@ class ExplorerBench:
     kwargs: dict = field(default_factory=dict)
 
 
+#: The estimators of chapter discrete-gradients' explorer (its static grid has one picture set per estimator).
+CHAPTER_ESTIMATORS = ["reinforce", "reinforce_baseline", "st", "gumbel_softmax", "st_gumbel_softmax", "arm",
+                      "disarm"]
+
 EXPLORERS: list[ExplorerBench] = [
-    ExplorerBench("pwgf_viz.widgets", "EstimatorExplorer", control="p"),
+    ExplorerBench("pwgf_viz.widgets", "EstimatorExplorer", control="p", kwargs={"estimators": CHAPTER_ESTIMATORS}),
     ExplorerBench("pwgf_viz.flow_explorer", "FlowExplorer", control="final_time"),
     ExplorerBench("pwgf_viz.pwgf_explorer", "PWGFExplorer", control="p"),
 ]
@@ -125,3 +129,30 @@ def measure(bench: ExplorerBench, count: int = CHANGES) -> dict:
 
 def measure_all(count: int = CHANGES) -> list[dict]:
     return [measure(bench, count) for bench in discover()]
+
+
+#: Budget of one static stand-in (its grid of pictures, base64 in the page): the pages that hold one are 1.4 to
+#: 1.9 MB without it, and must stay under 3 MB.
+STATIC_BUDGET_BYTES = 1_000_000
+
+
+def measure_static(bench: ExplorerBench) -> dict:
+    """Build the explorer and its static stand-in (``static_html``); its size, grid and build time."""
+    cls = getattr(importlib.import_module(bench.module), bench.cls)
+    explorer = cls(**bench.kwargs)
+    if not explorer.static_controls():
+        return {"explorer": f"{bench.module}.{bench.cls}", "settings": 0}
+    start = time.perf_counter()
+    html = explorer.static_html()
+    seconds = time.perf_counter() - start
+    import json
+    import re
+
+    data = json.loads(re.search(r'class="pwgf-static-data">(.*?)</script>', html, re.S)[1].replace("<\\/", "</"))
+    return {"explorer": f"{bench.module}.{bench.cls}", "settings": len(data["table"]),
+            "pictures": len(data["images"]), "bytes": len(html.encode()), "seconds": seconds,
+            "controls": [c.setting for c in explorer.static_controls()]}
+
+
+def measure_static_all() -> list[dict]:
+    return [measure_static(bench) for bench in discover()]

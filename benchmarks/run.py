@@ -9,6 +9,8 @@ Prints one line per figure, with its target and whether it is met, then the list
   HTML file, animations and fallbacks embedded in it, plus the images it loads from ``_images/``);
 - widgets: per live explorer (``benchmarks/explorers.py`` finds them), the time from a parameter change to the
   redrawn figure, median and 95th percentile over 50 changes, in a real Jupyter kernel;
+- static: per explorer, its static stand-in for the site (issue 16): precomputed settings, distinct pictures,
+  bytes in the page (target :data:`explorers.STATIC_BUDGET_BYTES`) and the time to draw the grid;
 - estimators: ``gradient_samples`` at n = 10^4 (vectorised) against a Python loop of 10^4 single-draw calls, with
   a check that both give the same distribution (means within 4 standard errors);
 - W2: the 1-D squared Wasserstein distance by sorting (``ot.wasserstein_1d``) against the linear program
@@ -226,6 +228,23 @@ def bench_widgets(changes: int = 50) -> None:
         results[f"widget_p95_ms[{row['explorer']}]"] = row["p95_ms"]
 
 
+# ------------------------------------------------------------------------------------ static explorers
+def bench_static() -> None:
+    print("== static explorers: the precomputed grid each page embeds ==", flush=True)
+    sys.path.insert(0, str(BENCH_DIR))
+    import explorers
+
+    for row in explorers.measure_static_all():
+        if not row["settings"]:
+            report(f"static {row['explorer']}: no static controls (plain fallback)")
+            continue
+        report(f"static {row['explorer']} ({', '.join(row['controls'])}): {row['settings']} settings, "
+               f"{row['pictures']} distinct pictures, {row['bytes'] / MB:.2f} MB in the page, drawn in "
+               f"{row['seconds']:.1f} s", row["bytes"], explorers.STATIC_BUDGET_BYTES,
+               name=f"static_bytes[{row['explorer']}]", unit="bytes")
+        results[f"static_seconds[{row['explorer']}]"] = row["seconds"]
+
+
 # ----------------------------------------------------------------------------------------- estimators
 def bench_estimators(n: int = 10_000) -> None:
     print(f"== estimators: gradient_samples at n = {n} vs a Python loop of {n} single-draw calls ==", flush=True)
@@ -317,8 +336,8 @@ def bench_toy(steps: int = 200, repeats: int = 3) -> None:
                    1e3 * statistics.median(times), name=f"toy_step_ms[{problem.key},{name}]")
 
 
-SECTIONS = {"build": None, "widgets": bench_widgets, "estimators": bench_estimators, "w2": bench_w2,
-            "toy": bench_toy}
+SECTIONS = {"build": None, "widgets": bench_widgets, "static": bench_static, "estimators": bench_estimators,
+            "w2": bench_w2, "toy": bench_toy}
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 from .animation import DPI, player
 from .flow_animation import density_flow_animation, step_times
 from .flows import Potential, euler_flow, functional_values, langevin_flow
+from .static_explorer import Control, value_text
 from .validation import check_count, check_positive
 from .widgets import FALLBACK_NOTE, Explorer
 
@@ -112,6 +113,7 @@ class FlowExplorer(Explorer):
     """
 
     SETTINGS = ("expression", "particles", "step", "final_time", "temperature")
+    TITLE = "Flow explorer"
 
     def __init__(self, expression: str = PRESETS["tilted double well"], particles: int = 1_000, step: float = 0.02,
                  final_time: float = 3.0, temperature: float = 0.5, seed: int = 0) -> None:
@@ -210,6 +212,34 @@ class FlowExplorer(Explorer):
 
     def _render(self, **settings: object) -> tuple[Figure, str]:
         return self.figure(**settings)
+
+    #: Precomputed values of the static stand-in: every preset, early / middle / default final time, the
+    #: Euler flow and two temperatures, fewer and the default number of particles (the step stays at its default).
+    STATIC_TIMES = (0.5, 1.5, 3.0)
+    STATIC_TEMPERATURES = (0.0, 0.5, 1.5)
+    STATIC_PARTICLES = (300, 1_000)
+    STATIC_DPI = 72
+
+    @property
+    def STATIC_NOTE(self) -> str:  # noqa: N802 - overrides the base class's constant
+        return f"The step stays at h = {value_text(self.step.value)}; typed potentials need the live explorer."
+
+    def static_controls(self) -> list[Control]:
+        """The presets (:data:`PRESETS`), :data:`STATIC_TIMES`, :data:`STATIC_TEMPERATURES`,
+        :data:`STATIC_PARTICLES`."""
+        return [Control("expression", "f", list(PRESETS.values()), "select", names=list(PRESETS)),
+                Control("final_time", "time", self.STATIC_TIMES),
+                Control("temperature", "T", self.STATIC_TEMPERATURES),
+                Control("particles", "particles", self.STATIC_PARTICLES, "radio")]
+
+    def describe(self, settings: dict[str, object], summary: str) -> str:
+        """Alt text: the histograms shown for these settings, with the summary's numbers."""
+        temperature = settings["temperature"]
+        kind = f"Langevin dynamics at T = {value_text(temperature)}" if temperature else "the Euler flow"
+        gibbs = ", with the Gibbs density exp(-f/T)/Z dashed" if temperature else ""
+        return (f"Histograms of {settings['particles']} particles at time 0 (outline) and after "
+                f"{kind} to time {value_text(settings['final_time'])} (filled), for f(z) = "
+                f"{settings['expression']} (grey curve){gibbs}. {summary}")
 
     def _on_preset(self, change: dict) -> None:
         if change["new"] in PRESETS:

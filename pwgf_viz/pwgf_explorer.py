@@ -3,30 +3,41 @@ objective, family, parameter and step size.
 
 The figure shows, on the left, the family member :math:`p_\theta` (bars) and its atoms after one particle step
 :math:`z \mapsto z - \epsilon f'(z)` (orange); on the right, the parameter velocity :math:`(\theta' - \theta)/\epsilon`
-that each projection gives, beside the exact :math:`-\nabla L(\theta)`:
+that each projection gives, beside the exact :math:`-\nabla L(\theta)` (the rows of :data:`ROWS`, in order):
 
-- **mean projection** (eq. ``eq-moment-projection``), which is minus the straight-through mean (``thm-st-pwgf``);
-- **exact** :math:`W_2` **projection** onto the lattice family (:func:`pwgf_viz.projection.project_w2`), which
-  does not move for small steps (``prop-lattice-degeneracy``);
-- **pWGF variant** (Poisson, ``eq-pwgf-poisson``): minus the mean of :math:`f'(z)(z+\lambda)/(2\lambda)`; equal to
-  the mean projection for Bernoulli.
+0. the exact :math:`-\mathrm{d}L/\mathrm{d}\theta`;
+1. **mean matching** (``def-mean-matching``, ``eq-mean-matching``): minus the straight-through mean
+   :math:`\mathbb{E}[f'(Z)]` (``thm-st-pwgf``);
+2. the exact :math:`W_2` projection onto the **lattice** family (:func:`pwgf_viz.projection.project_w2`), which
+   does not move for small steps (``prop-lattice-degeneracy``);
+3. the :math:`W_2` projection of the **dequantised** family at the explorer's step (each lattice cell
+   :math:`[k, k+1)` moved by :math:`-\epsilon f'(k)`, projected numerically by
+   :func:`~pwgf_viz.projection.project_w2` ``("dequantised_bernoulli" / "dequantised_poisson")``);
+4. its limit :math:`\epsilon \to 0` in closed form, with the pWGF weight :math:`w` of
+   :func:`pwgf_viz.layers.pwgf_weight`: :math:`-3p(1-p)\,\mathbb{E}[f'(Z)w(Z)] = -\tfrac32 p(1-p)(f'(0)+f'(1))`
+   (Bernoulli, ``thm-bernoulli-trapezoid``) and :math:`-\mathbb{E}[f'(Z)w(Z)]/(1 + 1/(3\lambda))` (Poisson,
+   ``eq-dequantised-projection``).
 
-Its pre-rendered fallback is a still of the default settings.
+On the static site the explorer is a grid of precomputed settings (:meth:`PWGFExplorer.static_controls`, see
+:mod:`pwgf_viz.static_explorer`).
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .animation import DPI
 from .exact import exact_gradient
+from .layers import pwgf_weight
 from .objectives import Objective, quadratic
 from .ot1d import discrete_distribution
 from .projection import particle_step, project_w2
+from .static_explorer import Control, value_text
 from .validation import check_parameter, check_positive
 from .widgets import Explorer, fallback_html, figure_png
 
@@ -42,15 +53,63 @@ OBJECTIVES: dict[str, Objective] = {
     "z^3 / 10": Objective("z^3/10", _cubic),
 }
 #: Rows of the velocity panel, top to bottom.
-ROWS = ("exact  -dL/dθ", "mean projection (= -ST)", "exact W2 projection", "pWGF variant")
-_COLORS = ("#000000", "#d62728", "#7f7f7f", "#1f77b4")
+ROWS = ("exact  -dL/dθ", "mean matching (= -ST)", "lattice W2 projection", "dequantised W2, step ε",
+        "dequantised W2, ε → 0")
+_COLORS = ("#000000", "#d62728", "#7f7f7f", "#1f77b4", "#9ecae1")
+
+
+def dequantised_velocity(f: Objective, family: str, theta: float) -> float:
+    r"""The limit :math:`\epsilon \to 0` of the dequantised :math:`W_2`-projected velocity (row 4 of :data:`ROWS`).
+
+    Parameters
+    ----------
+    f : Objective
+        The objective (differentiable in ``z``).
+    family : {"bernoulli", "poisson"}
+        The lattice family, dequantised (each lattice point :math:`k` spread over :math:`[k, k+1)`).
+    theta : float
+        The probability :math:`p` or the rate :math:`\lambda`.
+
+    Returns
+    -------
+    float
+        :math:`-3p(1-p)\,\mathbb{E}[f'(Z)w(Z)]` (Bernoulli, ``eq-pwgf-bernoulli``) or
+        :math:`-\mathbb{E}[f'(Z)w(Z)]/(1 + 1/(3\lambda))` (Poisson, ``eq-dequantised-projection``), with
+        :math:`w` the pWGF weight :func:`pwgf_viz.layers.pwgf_weight`.
+    """
+    if family not in ("bernoulli", "poisson"):
+        raise ValueError(f"family must be 'bernoulli' or 'poisson'; got {family!r}")
+    theta = float(check_parameter(family, [theta])[0])
+    support, mass = discrete_distribution(family, theta)
+    slope = support - particle_step(f, support, 1.0)   # f'(k): a particle step of size 1 is k - f'(k)
+    weight = pwgf_weight(family, torch.tensor(theta, dtype=torch.float64),
+                         torch.as_tensor(support, dtype=torch.float64)).numpy()
+    mean = float(mass @ (slope * weight))
+    if family == "bernoulli":
+        return -3 * theta * (1 - theta) * mean
+    return -mean / (1 + 1 / (3 * theta))
 
 
 def step_velocities(f: Objective, family: str, theta: float, step: float) -> dict[str, object]:
     r"""One exact projected-flow step from :math:`p_\theta` (``family`` ``"bernoulli"`` or ``"poisson"``).
 
-    Returns the support, masses, moved atoms, and the velocities :math:`(\theta' - \theta)/\epsilon` of
-    :data:`ROWS`, in that order, under ``"velocities"``.
+    Parameters
+    ----------
+    f : Objective
+        The objective.
+    family : {"bernoulli", "poisson"}
+        The family.
+    theta : float
+        Its parameter (probability or rate).
+    step : float
+        The particle step :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    dict
+        ``"support"``, ``"mass"``, ``"moved"`` (the atoms after :math:`z \mapsto z - \epsilon f'(z)`) and
+        ``"velocities"``: the five velocities of :data:`ROWS`, in that order (0 exact, 1 mean matching,
+        2 lattice :math:`W_2`, 3 dequantised :math:`W_2` at ``step``, 4 its limit, :func:`dequantised_velocity`).
     """
     if family not in ("bernoulli", "poisson"):
         raise ValueError(f"family must be 'bernoulli' or 'poisson'; got {family!r}")
@@ -60,14 +119,11 @@ def step_velocities(f: Objective, family: str, theta: float, step: float) -> dic
     moved = particle_step(f, support, step)
     slope = (support - moved) / step
     exact = -float(exact_gradient(f, family, [theta])[0])
-    mean_projection = -float(mass @ slope)
-    if family == "bernoulli":
-        lattice = project_w2("bernoulli", moved, mass)
-        variant = mean_projection
-    else:
-        lattice = project_w2("poisson", moved, mass)
-        variant = -float(mass @ (slope * (support + theta) / (2 * theta)))
-    velocities = np.array([exact, mean_projection, (lattice - theta) / step, variant])
+    mean_matching = -float(mass @ slope)
+    lattice = project_w2(family, moved, mass)
+    dequantised = project_w2(f"dequantised_{family}", moved, mass)
+    velocities = np.array([exact, mean_matching, (lattice - theta) / step, (dequantised - theta) / step,
+                           dequantised_velocity(f, family, theta)])
     return {"support": support, "mass": mass, "moved": moved, "velocities": velocities}
 
 
@@ -79,6 +135,7 @@ class PWGFExplorer(Explorer):
     """
 
     SETTINGS = ("objective", "family", "p", "rate", "step")
+    TITLE = "Projected-step explorer"
 
     def __init__(self, objective: str = "(z - 0.45)^2", family: str = "bernoulli", p: float = 0.3,
                  rate: float = 4.0, step: float = 0.05) -> None:
@@ -140,6 +197,32 @@ class PWGFExplorer(Explorer):
                                 1.15 * span if v.max() > 0 else 0.1 * span)
         summary = " · ".join(f"{name}: {value:+.4f}" for name, value in zip(ROWS, v, strict=True))
         return fig, f"{family}, θ = {theta:g}, f(z) = {objective}: {summary}"
+
+    #: Precomputed values of the static stand-in: p near 0, below, at and above 1/2; small to large rates;
+    #: small, default and large steps.
+    STATIC_P = (0.1, 0.3, 0.5, 0.9)
+    STATIC_RATES = (0.5, 2.0, 4.0, 10.0)
+    STATIC_STEPS = (0.01, 0.05, 0.2)
+    STATIC_NOTE = "p applies to the Bernoulli family, the rate λ to the Poisson family."
+
+    def static_controls(self) -> list[Control]:
+        """Every objective and family; :data:`STATIC_P`, :data:`STATIC_RATES`, :data:`STATIC_STEPS`."""
+        return [Control("objective", "f(z)", list(OBJECTIVES), "select"),
+                Control("family", "family", ["bernoulli", "poisson"], "radio"),
+                Control("p", "p", self.STATIC_P), Control("rate", "rate λ", self.STATIC_RATES),
+                Control("step", "step ε", self.STATIC_STEPS)]
+
+    def canonical(self, settings: dict[str, object]) -> dict[str, object]:
+        """The parameter of the other family does not change the figure."""
+        unused = "rate" if settings["family"] == "bernoulli" else "p"
+        return {**settings, unused: self.settings()[unused]}
+
+    def describe(self, settings: dict[str, object], summary: str) -> str:
+        """Alt text: what both panels show for these settings, with every velocity."""
+        theta = settings["p"] if settings["family"] == "bernoulli" else settings["rate"]
+        return (f"Left: the {settings['family']} distribution with parameter {value_text(theta)} and its atoms "
+                f"after one particle step of size {value_text(settings['step'])}. Right: bars of the parameter "
+                f"velocity of each projection. {summary}")
 
     def fallback(self) -> str:
         fig, summary = self._render(**self.settings())

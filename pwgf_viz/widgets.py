@@ -1,10 +1,15 @@
-"""Live explorers (ipywidgets) with a pre-rendered fallback for the static site.
+"""Live explorers (ipywidgets) with a static stand-in for the site.
 
-An explorer displays as a MIME bundle with two entries: the live widget, which Jupyter, JupyterLab,
-Binder and Thebe render, and a ``text/html`` fallback (a pre-rendered figure inside
-``<div class="pwgf-widget-fallback">``), which the static site shows in the same place because the
-book's configuration ranks ``text/html`` above the widget view for the HTML builder. The bundle also
-holds an ``image/png`` still of the fallback (:func:`pwgf_viz.animation.still_png`), which the PDF shows.
+An explorer displays as a MIME bundle with three entries: the live widget, which Jupyter, JupyterLab,
+Binder and Thebe render; a ``text/html`` stand-in, which the static site shows in the same place because the
+book's configuration ranks ``text/html`` above the widget view for the HTML builder; and an ``image/png``
+still (:func:`pwgf_viz.animation.still_png` of :meth:`Explorer.fallback`), which the PDF shows.
+
+The stand-in of an explorer that declares :meth:`Explorer.static_controls` is a static explorer
+(:mod:`pwgf_viz.static_explorer`): a grid of its settings drawn at build time by the live explorer's own
+``_render``, behind native controls that swap the precomputed picture in the browser, without a kernel. An explorer
+without static controls falls back to :meth:`Explorer.fallback` (a pre-rendered figure inside
+``<div class="pwgf-widget-fallback">``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from .estimators import ESTIMATORS, get_estimator, gradient_samples
 from .exact import exact_gradient, exact_st_mean
 from .objectives import quadratic
 from .plots import COLORS, gradient_histograms
+from .static_explorer import Control, static_explorer_html, value_text
 from .validation import check_count
 
 FALLBACK_NOTE = ("Static preview at the default settings. Open this page on Binder, or press the Live Code "
@@ -89,6 +95,32 @@ class Explorer:
         """The pre-rendered HTML the static site shows in place of the live widget."""
         raise NotImplementedError
 
+    def static_controls(self) -> list[Control]:
+        """The controls of the static stand-in and their precomputed values (none: the plain fallback)."""
+        return []
+
+    def describe(self, settings: dict[str, object], summary: str) -> str:
+        """The alt text of the picture drawn for ``settings`` (whose one-line summary is ``summary``)."""
+        return summary
+
+    #: The explorer's name for readers (the static stand-in's accessible label).
+    TITLE: str = "Explorer"
+    #: A sentence for the static stand-in's note: which settings stay fixed there.
+    STATIC_NOTE: str = ""
+    #: Resolution of the static stand-in's pictures (``None``: the live figure's).
+    STATIC_DPI: float | None = None
+
+    def canonical(self, settings: dict[str, object]) -> dict[str, object]:
+        """``settings`` with those that do not change the figure reset (default: all of them matter)."""
+        return settings
+
+    def static_html(self) -> str:
+        """The static explorer (:func:`pwgf_viz.static_explorer.static_explorer_html`) of
+        :meth:`static_controls`, drawn by the live explorer's ``_render``, at the current settings for the rest."""
+        return static_explorer_html(self._render, self.static_controls(), self.settings(), self.describe,
+                                    name=self.TITLE, fixed_note=self.STATIC_NOTE, dpi=self.STATIC_DPI,
+                                    canonical=self.canonical)
+
     def _watch(self) -> None:
         for name in self.SETTINGS:
             getattr(self, name).observe(self._on_change, names="value")
@@ -124,8 +156,9 @@ class Explorer:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["text/html"] = self.fallback()
-        still = still_png(bundle["text/html"])
+        fallback = self.fallback()
+        bundle["text/html"] = self.static_html() if self.static_controls() else fallback
+        still = still_png(fallback)
         if still is not None:
             bundle["image/png"] = still
             from .export import record_still  # a no-op unless the chapter runs under pwgf_viz.export
@@ -148,6 +181,7 @@ class EstimatorExplorer(Explorer):
     """
 
     SETTINGS = ("estimator", "p", "t", "n")
+    TITLE = "Estimator explorer"
     BINS = 40
     SIZES = (100, 300, 1_000, 2_000, 5_000, 10_000)
     DPI = 80
@@ -236,6 +270,25 @@ class EstimatorExplorer(Explorer):
     def _render(self, estimator: str, p: float, t: float, n: int) -> tuple[Figure, str]:
         settings = self._checked(self.estimator.options, estimator, p, t, n)
         return self._fig, self._draw(*settings)
+
+    #: Precomputed values of the static stand-in (:meth:`static_controls`): p near 0, below, at and above 1/2
+    #: (the ST bias (2p - 1) changes sign at 1/2); t at both ends and inside; few and many draws.
+    STATIC_P = (0.1, 0.3, 0.5, 0.9)
+    STATIC_T = (0.0, 0.45, 1.0)
+    STATIC_N = (300, 2_000)
+    STATIC_NOTE = "The seed is fixed (0), so each picture is one set of draws."
+    STATIC_DPI = 72
+
+    def static_controls(self) -> list[Control]:
+        """Every estimator of the explorer; :data:`STATIC_P`, :data:`STATIC_T`, :data:`STATIC_N`."""
+        return [Control("estimator", "estimator", list(self.estimator.options), "select"),
+                Control("p", "p", self.STATIC_P), Control("t", "t", self.STATIC_T),
+                Control("n", "draws n", self.STATIC_N, "radio")]
+
+    def describe(self, settings: dict[str, object], summary: str) -> str:
+        """Alt text: what the histogram shows for these settings, with its numbers."""
+        return (f"Histogram of {settings['n']} single-draw gradient estimates of {settings['estimator']} for "
+                f"f(z) = (z - {value_text(settings['t'])})^2 and p = {value_text(settings['p'])}: {summary}")
 
     def fallback(self) -> str:
         """The pre-rendered fallback: every Bernoulli estimator at the default settings, side by side."""

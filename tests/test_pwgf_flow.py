@@ -80,14 +80,12 @@ def test_projected_flow_rejects_bad_input(kwargs, error, match):
 
 @pytest.mark.parametrize(("family", "theta"), [("bernoulli", 0.3), ("poisson", 4.0)])
 def test_step_velocities(family, theta):
+    # Rows of pwgf_explorer.ROWS; the dequantised rows are tested in test_static_explorers.py.
     v = step_velocities(TOY, family, theta, 0.01)["velocities"]
     assert abs(v[0] + float(exact_gradient(TOY, family, [theta])[0])) < 1e-8
     assert abs(v[1] + float(exact_st_mean(TOY, family, [theta])[0])) < 1e-8
     assert abs(v[2]) < 1e-3   # the lattice W2 projection does not move (prop-lattice-degeneracy)
-    if family == "bernoulli":
-        assert v[3] == v[1]
-    else:   # the pWGF variant is unbiased for quadratics (thm-poisson-trapezoid)
-        assert abs(v[3] - v[0]) < 1e-8
+    assert abs(v[3] - v[4]) < 0.05 * max(1.0, abs(v[4]))   # the step's projection is near its limit
 
 
 def test_explorer_redraws_and_falls_back():
