@@ -23,12 +23,21 @@
    sphinx-exercise's own LaTeX reference, numbered like the exercise's box.
 5. A role ``{chapter}`book/name``` : a link to the chapter if it is part of the book, else its name in
    italics marked "forthcoming" (the teaching paths name chapters that are still being written).
+7. Where the book is published comes from ONE setting: the environment variable ``PWGF_REPOSITORY``
+   (``owner/name`` on GitHub; the publishing workflow sets it from ``github.repository``, so a fork publishes
+   working buttons), else the ``repository.url`` of ``_config.yml``. It gives the repository, issue, edit and
+   Binder links (the theme's ``repository_url``) and the Colab links, and ``scripts/colab_notebooks.py`` reads it
+   for the install cell of the generated notebooks.
+8. "Open in Colab": Colab opens ``.ipynb`` files only, the chapters are MyST Markdown. The publishing workflow
+   pushes notebooks generated from them (``scripts/colab_notebooks.py``) to the branch :data:`NOTEBOOKS_BRANCH`;
+   each chapter's Colab button is pointed at its notebook there.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import os
 import pkgutil
 import re
 from pathlib import Path
@@ -85,6 +94,50 @@ def dedupe_inline_js(app: Sphinx) -> None:
         original(filename or "", **kwargs)
 
     builder.add_js_file = add_js_file  # type: ignore[method-assign]
+
+
+REPOSITORY_VARIABLE = "PWGF_REPOSITORY"
+NOTEBOOKS_BRANCH = "notebooks"
+COLAB = "https://colab.research.google.com"
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def repository(config_url: str | None = None, environ: dict | None = None) -> str:
+    """``owner/name`` of the book's GitHub repository: ``$PWGF_REPOSITORY`` if set, else ``config_url``'s."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(REPOSITORY_VARIABLE, "").strip()
+    if not value:
+        value = re.sub(r"^https://github\.com/|/+$|\.git$", "", (config_url or "").strip())
+    if not _REPOSITORY.fullmatch(value):
+        raise ConfigError(f"{REPOSITORY_VARIABLE} (or repository.url in _config.yml) must name a GitHub "
+                          f"repository as owner/name; got {value!r}")
+    return value
+
+
+def colab_notebook_url(repo: str, docname: str) -> str:
+    """Colab's address of the generated notebook of ``docname`` on the branch :data:`NOTEBOOKS_BRANCH`."""
+    return f"{COLAB}/github/{repo}/blob/{NOTEBOOKS_BRANCH}/{docname}.ipynb"
+
+
+def set_repository(app: Sphinx, config: Config) -> None:
+    """Item 7: the theme's repository URL from the one setting."""
+    options = dict(config.html_theme_options or {})
+    repo = repository(options.get("repository_url"))
+    options["repository_url"] = f"https://github.com/{repo}"
+    config.html_theme_options = options
+    app.pwgf_repository = repo  # type: ignore[attr-defined]
+
+
+def point_colab_at_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict,
+                             doctree: object) -> None:
+    """Item 8 (``html-page-context``, after the theme built its launch buttons)."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "launch-buttons":
+            continue
+        for button in group.get("buttons", []):
+            if button.get("text") == "Colab":
+                button["url"] = colab_notebook_url(app.pwgf_repository, pagename)  # type: ignore[attr-defined]
+                button["tooltip"] = "Open in Colab"
 
 
 CHAPTER_GUIDE = "<!-- pwgf:chapter-guide -->"
@@ -232,6 +285,8 @@ def setup(app: Sphinx) -> dict:
     # priority > 500 so this runs after the other extensions have set their config
     app.connect("config-inited", drop_vendor_assets, priority=900)
     app.connect("config-inited", check_vendor_assets, priority=900)
+    app.connect("config-inited", set_repository, priority=900)
+    app.connect("html-page-context", point_colab_at_notebooks, priority=600)
     app.connect("builder-inited", dedupe_inline_js)
     app.connect("source-read", expand_generated)
     app.add_role("chapter", chapter_role)
