@@ -139,18 +139,41 @@ def still_png(html: str, frames: int | None = None) -> bytes | None:
 
 
 def plain_text(label: str) -> str:
-    """A matplotlib label for a screen reader: TeX markup ``$``, ``\\cmd``, braces, ``^`` and ``_`` dropped."""
+    """A matplotlib label for a screen reader: TeX's ``$``, braces and backslashes dropped (``$\\mu_t$`` reads
+    ``mu_t``), font commands (``\\mathrm`` ...) removed.
+
+    Parameters
+    ----------
+    label : str
+        A title or axis label, possibly with TeX.
+
+    Returns
+    -------
+    str
+        The label as plain text.
+    """
     if not isinstance(label, str):
         raise TypeError(f"label must be a string; got {type(label).__name__}")
     text = re.sub(r"\\(?:mathrm|mathbf|mathcal|operatorname|text|left|right)\b", "", label)
     text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
-    text = re.sub(r"[${}\\]|(?<=\w)[_^]", "", text)
+    text = re.sub(r"[${}\\]", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
 def figure_alt(fig: plt.Figure) -> str:
     """Alt text for an animated figure: its title (``suptitle``) and the titles of its panels (or, for a panel
-    without a title, what it plots: "y label against x label")."""
+    without a title, what it plots: "y label against x label").
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The animated figure, before its first frame is drawn.
+
+    Returns
+    -------
+    str
+        "Animation: <title>. panels: <panel>; ...", or "Animation" for a figure without any title or labels.
+    """
     suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
     panels = [plain_text(ax.get_title() or f"{ax.get_ylabel()} against {ax.get_xlabel()}")
               for ax in fig.axes if ax.get_title() or (ax.get_xlabel() and ax.get_ylabel())]
