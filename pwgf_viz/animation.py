@@ -10,6 +10,7 @@ in a grid for wide figures, see :func:`still_png`) that the PDF shows in its pla
 from __future__ import annotations
 
 import base64
+import html as html_escape
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,10 @@ _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-
 # A to_jshtml frame: a JavaScript string literal, continued over lines with "\\" + newline.
 _JS_FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"')
 _IMG_PNG = re.compile(r'<img[^>]*\bsrc="data:image/png;base64,([^"]+)"')
+_PLAYER_IMG = re.compile(r'<img id="_anim_img(?P<id>[0-9a-f]+)"(?P<rest>[^>]*)>')
+_PLAYER_SLIDER = re.compile(r'<input id="_anim_slider(?P<id>[0-9a-f]+)"')
+ALT_PREFIX = "Animation"
+SLIDER_LABEL = "Frame of the animation"
 STILL_GAP = 8  # white pixels between the frames of a still
 WIDE = 1.8  # a frame at least this many times wider than tall is wide: its still is a 2 x 2 grid
 
@@ -133,6 +138,88 @@ def still_png(html: str, frames: int | None = None) -> bytes | None:
     return buffer.getvalue()
 
 
+def plain_text(label: str) -> str:
+    """A matplotlib label for a screen reader: TeX's ``$``, braces and backslashes dropped (``$\\mu_t$`` reads
+    ``mu_t``), font commands (``\\mathrm`` ...) removed.
+
+    Parameters
+    ----------
+    label : str
+        A title or axis label, possibly with TeX.
+
+    Returns
+    -------
+    str
+        The label as plain text.
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string; got {type(label).__name__}")
+    text = re.sub(r"\\(?:mathrm|mathbf|mathcal|operatorname|text|left|right)\b", "", label)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    text = re.sub(r"[${}\\]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def figure_alt(fig: plt.Figure) -> str:
+    """Alt text for an animated figure: its title (``suptitle``) and the titles of its panels (or, for a panel
+    without a title, what it plots: "y label against x label").
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The animated figure, before its first frame is drawn.
+
+    Returns
+    -------
+    str
+        "Animation: <title>. panels: <panel>; ...", or "Animation" for a figure without any title or labels.
+    """
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    panels = [plain_text(ax.get_title() or f"{ax.get_ylabel()} against {ax.get_xlabel()}")
+              for ax in fig.axes if ax.get_title() or (ax.get_xlabel() and ax.get_ylabel())]
+    parts = [plain_text(suptitle)] if suptitle.strip() else []
+    if panels:
+        parts.append("panels: " + "; ".join(panels))
+    return f"{ALT_PREFIX}: " + ". ".join(parts) if parts else ALT_PREFIX
+
+
+def accessible_player(html: str, alt: str) -> str:
+    """A ``to_jshtml`` player with alt text on its frame image and a label on its frame slider.
+
+    matplotlib's player has buttons with ``aria-label`` but an ``<img>`` without ``alt`` and an unlabelled
+    ``<input type="range">`` (axe-core: critical violations ``image-alt`` and ``label``). Players that already
+    have them are left as they are, so this can run twice (``player`` and the book's Sphinx extension, which
+    fixes outputs served from the execution cache).
+
+    Parameters
+    ----------
+    html : str
+        The player's HTML.
+    alt : str
+        The text every frame stands for (the image element is the same for all frames).
+
+    Returns
+    -------
+    str
+        The HTML with ``alt`` on the frame image and ``aria-label`` on the slider.
+    """
+    if not isinstance(html, str):
+        raise TypeError(f"html must be a string; got {type(html).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty string; got {alt!r}")
+    escaped = html_escape.escape(alt.strip(), quote=True)
+
+    def img(match: re.Match) -> str:
+        if re.search(r"\balt=", match["rest"]):
+            return match[0]
+        return f'<img id="_anim_img{match["id"]}" alt="{escaped}"{match["rest"]}>'
+
+    html = _PLAYER_IMG.sub(img, html)
+    if f'aria-label="{SLIDER_LABEL}"' in html:
+        return html
+    return _PLAYER_SLIDER.sub(lambda m: f'{m[0]} aria-label="{SLIDER_LABEL}"', html)
+
+
 class AnimationPlayer(HTML):
     """The HTML of a ``to_jshtml`` player (``text/html``, what the web page shows) that also offers a still
     (``image/png``, :func:`still_png`), which the LaTeX/PDF builder picks because it cannot show HTML."""
@@ -141,19 +228,24 @@ class AnimationPlayer(HTML):
         return still_png(self.data)
 
 
-def player(anim: FuncAnimation, fps: int = 8, name: str | None = None) -> AnimationPlayer:
+def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str | None = None) -> AnimationPlayer:
     """A self-contained JavaScript player (``to_jshtml``) that runs on the static site without a kernel.
 
     matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is removed so
     the page loads nothing from the network (the book's theme ships Font Awesome itself). The result displays as
     the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Under
     ``python -m pwgf_viz.export`` the animation is also written to files (GIF, PNG still, MP4), named after the
-    chapter and ``name`` (default: the section).
+    chapter and ``name`` (default: the section). The frame image carries ``alt`` (default: the figure's title
+    and panel titles, :func:`figure_alt`) and the slider a label (:func:`accessible_player`).
     """
     fps = check_count(fps, "fps", minimum=1, maximum=60)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a string naming the animation's files, or None; got {type(name).__name__}")
-    shown = AnimationPlayer(_CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")))
+    if alt is not None and (not isinstance(alt, str) or not alt.strip()):
+        raise ValueError(f"alt must be a non-empty string or None; got {alt!r}")
+    alt = alt or figure_alt(anim._fig)  # before to_jshtml: the titles as they stand before any frame is drawn
+    shown = AnimationPlayer(accessible_player(
+        _CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")), alt))
     from .export import record_animation  # a no-op unless the chapter runs under pwgf_viz.export
 
     record_animation(anim, shown, fps=fps, name=name)

@@ -18,17 +18,36 @@
    ``_toc.yml`` that has a "Learning goals" box, a section with its link, its goals and its exercises;
    a line ``<!-- pwgf:api -->`` (book/api.md) becomes one section with ``automodule`` per module of
    ``pwgf_viz``.
+9. Accessibility of cell outputs. Animation players served from the execution cache (made before
+   :func:`pwgf_viz.animation.accessible_player` existed) get alt text and a slider label here; an output image
+   without alt text (myst-nb gives none unless the cell sets ``mystnb: image: alt:``, and the HTML writer then
+   writes the file name) gets one. The alt text is the figure's caption (``mystnb: figure: caption``) if the
+   output has one, else "Figure of the section <its title>": the text around an uncaptioned figure describes
+   it, and a chapter can always say more with ``mystnb: image: alt``.
+10. The bibliography's entries: docutils writes ``<div role="list" class="citation-list">`` around entries
+    with ``role="doc-biblioentry"``, a role ARIA 1.2 deprecates and axe-core does not accept as a list item
+    (serious violation ``aria-required-children`` on book/bibliography.html); they become ``role="listitem"``
+    (the list, its entries and their ids are unchanged).
 6. LaTeX only: ``{numref}`` to an exercise of another page would print "Exercise ??" (sphinx-exercise labels
    exercises ``exercise:<label>`` in LaTeX and converts only same-page references); such references become
    sphinx-exercise's own LaTeX reference, numbered like the exercise's box.
 5. A role ``{chapter}`book/name``` : a link to the chapter if it is part of the book, else its name in
    italics marked "forthcoming" (the teaching paths name chapters that are still being written).
+7. Where the book is published comes from ONE setting: the environment variable ``PWGF_REPOSITORY``
+   (``owner/name`` on GitHub; the publishing workflow sets it from ``github.repository``, so a fork publishes
+   working buttons), else the ``repository.url`` of ``_config.yml``. It gives the repository, issue, edit and
+   Binder links (the theme's ``repository_url``) and the Colab links, and ``scripts/colab_notebooks.py`` reads it
+   for the install cell of the generated notebooks.
+8. "Open in Colab": Colab opens ``.ipynb`` files only, the chapters are MyST Markdown. The publishing workflow
+   pushes notebooks generated from them (``scripts/colab_notebooks.py``) to the branch :data:`NOTEBOOKS_BRANCH`;
+   each chapter's Colab button is pointed at its notebook there.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import os
 import pkgutil
 import re
 from pathlib import Path
@@ -85,6 +104,58 @@ def dedupe_inline_js(app: Sphinx) -> None:
         original(filename or "", **kwargs)
 
     builder.add_js_file = add_js_file  # type: ignore[method-assign]
+
+
+REPOSITORY_VARIABLE = "PWGF_REPOSITORY"
+NOTEBOOKS_BRANCH = "notebooks"
+COLAB = "https://colab.research.google.com"
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def repository(config_url: str | None = None, environ: dict | None = None) -> str:
+    """``owner/name`` of the book's GitHub repository: ``$PWGF_REPOSITORY`` if set, else ``config_url``'s."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(REPOSITORY_VARIABLE, "").strip()
+    if not value:
+        value = re.sub(r"^https://github\.com/|/+$|\.git$", "", (config_url or "").strip())
+    if not _REPOSITORY.fullmatch(value):
+        raise ConfigError(f"{REPOSITORY_VARIABLE} (or repository.url in _config.yml) must name a GitHub "
+                          f"repository as owner/name; got {value!r}")
+    return value
+
+
+def colab_notebook_url(repo: str, docname: str) -> str:
+    """Colab's address of the generated notebook of ``docname`` on the branch :data:`NOTEBOOKS_BRANCH`."""
+    return f"{COLAB}/github/{repo}/blob/{NOTEBOOKS_BRANCH}/{docname}.ipynb"
+
+
+def set_repository(app: Sphinx, config: Config) -> None:
+    """Item 7: the theme's repository URL from the one setting."""
+    options = dict(config.html_theme_options or {})
+    repo = repository(options.get("repository_url"))
+    options["repository_url"] = f"https://github.com/{repo}"
+    config.html_theme_options = options
+    app.pwgf_repository = repo  # type: ignore[attr-defined]
+
+
+def point_colab_at_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict,
+                             doctree: object) -> None:
+    """Item 8 (``html-page-context``, after the theme built its launch buttons)."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "launch-buttons":
+            continue
+        for button in group.get("buttons", []):
+            if button.get("text") == "Colab":
+                button["url"] = colab_notebook_url(app.pwgf_repository, pagename)  # type: ignore[attr-defined]
+                button["tooltip"] = "Open in Colab"
+
+
+def biblioentries_as_listitems(app: Sphinx, pagename: str, templatename: str, context: dict,
+                               doctree: object) -> None:
+    """Item 10 (``html-page-context``): ``role="doc-biblioentry"`` inside a citation list -> ``listitem``."""
+    body = context.get("body")
+    if isinstance(body, str) and 'class="citation-list"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 CHAPTER_GUIDE = "<!-- pwgf:chapter-guide -->"
@@ -206,6 +277,52 @@ def chapter_role(name: str, rawtext: str, text: str, lineno: int, inliner: objec
     return [nodes.emphasis(rawtext, label), nodes.Text(" (forthcoming)")], []
 
 
+CACHED_PLAYER_ALT = "Animation: its frames are described in the text around it; the buttons below step through them"
+
+
+def _ancestor(node: nodes.Node, kind: type) -> nodes.Node | None:
+    node = node.parent
+    while node is not None and not isinstance(node, kind):
+        node = node.parent
+    return node
+
+
+def _caption(node: nodes.Node) -> str | None:
+    figure = _ancestor(node, nodes.figure)
+    caption = figure.next_node(nodes.caption) if figure is not None else None
+    return " ".join(caption.astext().split()) if caption is not None else None
+
+
+class AccessibleOutputs(SphinxPostTransform):
+    """Item 9: alt text on output images and on every ``to_jshtml`` player, a label on the player's slider."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self) -> None:
+        from pwgf_viz.animation import accessible_player
+
+        for node in list(self.document.findall(nodes.raw)):
+            if "html" not in node.get("format", "").split() or "_anim_img" not in node.astext():
+                continue
+            caption = _caption(node)
+            fixed = accessible_player(node.astext(), f"Animation: {caption}" if caption else CACHED_PLAYER_ALT)
+            if fixed != node.astext():
+                node.replace_self(nodes.raw("", fixed, format=node["format"]))
+        for image in list(self.document.findall(nodes.image)):
+            if image.get("alt", "").strip():
+                continue
+            caption = _caption(image)
+            section = _ancestor(image, nodes.section)
+            title = section.next_node(nodes.title) if section is not None else None
+            if caption:
+                image["alt"] = caption
+            elif title is not None:
+                image["alt"] = f"Figure of the section “{title.astext()}”"
+            else:
+                image["alt"] = "Figure"
+
+
 class ExerciseNumrefsForLatex(SphinxPostTransform):
     """Item 6: ``{numref}`` to exercises in the LaTeX build (before sphinx-exercise's own pass, priority 22)."""
 
@@ -232,8 +349,12 @@ def setup(app: Sphinx) -> dict:
     # priority > 500 so this runs after the other extensions have set their config
     app.connect("config-inited", drop_vendor_assets, priority=900)
     app.connect("config-inited", check_vendor_assets, priority=900)
+    app.connect("config-inited", set_repository, priority=900)
+    app.connect("html-page-context", point_colab_at_notebooks, priority=600)
+    app.connect("html-page-context", biblioentries_as_listitems)
     app.connect("builder-inited", dedupe_inline_js)
     app.connect("source-read", expand_generated)
     app.add_role("chapter", chapter_role)
     app.add_post_transform(ExerciseNumrefsForLatex)
+    app.add_post_transform(AccessibleOutputs)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

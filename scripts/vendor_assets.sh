@@ -7,6 +7,8 @@
 #   RequireJS                  -> _static/vendor/requirejs/      (nb_ipywidgets_js)
 #   @jupyter-widgets/html-manager embed-amd.js (+ the fonts its CSS refers to)
 #                              -> _static/vendor/jupyter-widgets/ (nb_ipywidgets_js)
+#   axe-core (accessibility audit, used only by tests/test_accessibility.py,
+#   never loaded by a page) -> .vendor/axe-core-VERSION/axe.min.js
 #
 # The paths are referred to by _config.yml. Versions are pinned here; changing
 # this file re-runs the step (the Makefile's stamp depends on it).
@@ -17,6 +19,7 @@ set -euo pipefail
 MATHJAX_VERSION=3.2.2
 HTML_MANAGER_VERSION=1.0.15
 REQUIREJS_VERSION=2.3.8
+AXE_CORE_VERSION=4.11.4
 
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 cache="$root/.vendor"          # downloaded tarballs and their unpacked contents
@@ -41,6 +44,7 @@ fetch() {  # fetch SPEC DIRNAME -> unpacks the tarball to $cache/DIRNAME
 fetch "mathjax@$MATHJAX_VERSION" "mathjax-$MATHJAX_VERSION"
 fetch "@jupyter-widgets/html-manager@$HTML_MANAGER_VERSION" "html-manager-$HTML_MANAGER_VERSION"
 fetch "requirejs@$REQUIREJS_VERSION" "requirejs-$REQUIREJS_VERSION"
+fetch "axe-core@$AXE_CORE_VERSION" "axe-core-$AXE_CORE_VERSION"
 
 rm -rf "$dest"
 mkdir -p "$dest/mathjax" "$dest/requirejs" "$dest/jupyter-widgets"
@@ -84,5 +88,6 @@ cat > "$dest/jupyter-widgets/assets-path.js" <<'JS'
 })();
 JS
 
+echo "vendor_assets.sh: axe-core@$AXE_CORE_VERSION -> .vendor/axe-core-$AXE_CORE_VERSION/axe.min.js (tests only)"
 echo "vendor_assets.sh: mathjax@$MATHJAX_VERSION, @jupyter-widgets/html-manager@$HTML_MANAGER_VERSION," \
      "requirejs@$REQUIREJS_VERSION -> ${dest#"$root"/} ($(du -sh "$dest" | cut -f1))"
