@@ -127,14 +127,17 @@ notebooks: venv
 	$(VENV_PY) scripts/colab_notebooks.py --out _build/notebooks
 
 ## test: lint + all tests (the site and browser tests check the freshly built book)
-# actionlint is installed here, not as a prerequisite: where GitHub (its binary's host) cannot be
-# reached, the rest of the tests still run and `make test` fails at the end, saying why.
+# actionlint is installed here, not as a prerequisite. Its PyPI package fetches its binary from
+# github.com when installed; where that host cannot be reached (this project's own machines), the
+# workflows are not linted and `make test` says so loudly. PWGF_REQUIRE_ACTIONLINT=1 (set by the
+# GitHub test workflow) makes a failed install fail the run. A lint error always fails it.
 test: venv book pdf browser
 	@status=0; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
 	if [ -x $(ACTIONLINT) ] || $(ACTIONLINT_INSTALL); then $(ACTIONLINT) .github/workflows/*.yml || status=1; \
-	else echo "make test: actionlint could not be installed (it fetches its binary from github.com)" >&2; \
-	  status=1; fi; \
+	else echo "make test: WARNING: actionlint could not be installed (its package fetches the binary" \
+	  "from github.com): the workflow files were NOT linted" >&2; \
+	  if [ "$${PWGF_REQUIRE_ACTIONLINT:-0}" = 1 ]; then status=1; fi; fi; \
 	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \
 	exit $$status
 

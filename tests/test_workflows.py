@@ -76,6 +76,10 @@ def test_pull_requests_run_make_test() -> None:
     data = workflow("test.yml")
     assert "pull_request" in data["on"]
     assert ".ci/run" in runs(data) and "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    # On GitHub a failed actionlint install fails the run; every chapter executes afresh (no cache restored).
+    step = next(s for s in steps(data) if ".ci/run" in s.get("run", ""))
+    assert step["env"]["PWGF_REQUIRE_ACTIONLINT"] == "1"
+    assert not any(s.get("uses", "").startswith("actions/cache") for s in steps(data))
 
 
 def test_make_test_lints_the_workflows_with_pinned_actionlint() -> None:
@@ -85,6 +89,7 @@ def test_make_test_lints_the_workflows_with_pinned_actionlint() -> None:
     test_recipe = re.search(r"^test:.*?(?=^\S)", makefile, re.M | re.S)[0]
     assert "$(ACTIONLINT_INSTALL)" in test_recipe
     assert "$(ACTIONLINT) .github/workflows/*.yml || status=1" in test_recipe
+    assert 'if [ "$${PWGF_REQUIRE_ACTIONLINT:-0}" = 1 ]; then status=1; fi' in test_recipe
 
 
 def test_site_carries_nojekyll(site_dir) -> None:
