@@ -391,8 +391,8 @@ def sample_zgr(family: str, theta: torch.Tensor) -> torch.Tensor:
 
     .. math:: \tfrac12\big(J(\pi) + (D - \pi)(D - \pi)^\top\big), \qquad J(\pi) = \mathrm{diag}\,\pi - \pi\pi^\top,
 
-    half the ST Jacobian plus half a score-function-like term (for a Bernoulli: :math:`\partial D/\partial a
-    := \tfrac12(D(1-p) + (1-D)p)`, the DARN(1/2) form). The chapter checks the limit numerically and shows
+    half the ST Jacobian plus half the outer product of the centred draw (for a Bernoulli:
+    :math:`\partial D/\partial a := \tfrac12(D(1-p) + (1-D)p)`). The chapter checks the limit numerically and shows
     that this draw equals :func:`sample_pwgf` (and ReinMax at :math:`\tau = 1`) for every ``z``.
 
     Parameters
@@ -485,7 +485,7 @@ def sample_gapped_st(family: str, theta: torch.Tensor, gap: float = 1.0, tempera
 
 
 def sample_decoupled_st(family: str, theta: torch.Tensor, forward_temperature: float = 1.0,
-                        backward_temperature: float = 0.5) -> torch.Tensor:
+                        backward_temperature: float = 1.0) -> torch.Tensor:
     r"""A draw with the decoupled straight-through Gumbel-Softmax gradient (Shah et al., 2024; ``eq-decoupled-st``).
 
     One Gumbel draw :math:`G` serves two temperatures: the forward value is the discrete draw
@@ -503,7 +503,7 @@ def sample_decoupled_st(family: str, theta: torch.Tensor, forward_temperature: f
         The parameter; leading dimensions are draws.
     forward_temperature : float, default 1.0
         :math:`\tau_f > 0`, finite.
-    backward_temperature : float, default 0.5
+    backward_temperature : float, default 1.0
         :math:`\tau_b > 0`, finite.
 
     Returns

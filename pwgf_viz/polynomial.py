@@ -64,7 +64,7 @@ class Setting:
 
 #: ``quick``: what the book runs when it is built; ``full``: the paper's 40 x 200 steps and 10 seeds.
 SETTINGS = {
-    "quick": Setting(steps=1000, every=100, seeds=3),
+    "quick": Setting(steps=200, every=20, seeds=2),
     "full": Setting(steps=8000, every=200, seeds=10),
 }
 
