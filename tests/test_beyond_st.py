@@ -134,3 +134,21 @@ def test_exact_gradient_of_polynomial_coordinate():
     assert exact_gradient(f_cubic, "bernoulli", p).item() == pytest.approx(0.55 ** 3 - 0.45 ** 3)
     mean = beyond_st.enumerated_mean("zgr", f_cubic, "bernoulli", p)
     assert mean.item() == pytest.approx(0.5 * (3 * 0.55 ** 2 - 3 * 0.45 ** 2))
+
+
+def test_categorical_vae_kl_elbo_and_training_step():
+    from pwgf_viz import categorical_vae
+
+    torch.manual_seed(0)
+    model = categorical_vae.CategoricalVAE(64, 4, 3, "reinmax", hidden=8)
+    x = (torch.rand(10, 64) < 0.3).float()
+    zero = torch.zeros(10, 3, 4)
+    assert torch.allclose(model.kl(zero), torch.zeros(10), atol=1e-6)
+    assert (model.kl(torch.randn(10, 3, 4)) > 0).all()
+    before = model.negative_elbo(x, samples=20)
+    assert math.isfinite(before) and before > 0
+    loss = model.training_loss(x)
+    loss.backward()
+    assert all(p.grad is not None for p in model.encoder.parameters())
+    with pytest.raises(ValueError, match="categorical"):
+        categorical_vae.CategoricalVAE(64, 4, 3, "arm")
