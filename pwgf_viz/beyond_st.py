@@ -39,7 +39,7 @@ def enumerated_mean(estimator: str, f: Objective, family: str, theta: object, **
         The family (``st``, ``pwgf`` also accept ``"poisson"`` through :func:`pwgf_viz.exact.exact_mean`).
     theta : array_like
         Probabilities or logits of shape ``S``.
-    **options
+    \*\*options
         The estimator's options (``gap``, ``temperature``).
 
     Returns
@@ -130,7 +130,10 @@ def zgr_limit_gap(theta: object, temperature: float, samples: int = 100_000, see
 
 
 def mean_difference_z(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest |difference of means| / its standard error over coordinates, for two independent samples."""
+    """The largest absolute difference of the two samples' means in units of its standard error, over coordinates.
+
+    ``a`` and ``b`` are independent samples of shape ``(n, ...)``.
+    """
     a = a.reshape(a.shape[0], -1).double()
     b = b.reshape(b.shape[0], -1).double()
     se = (a.var(0) / a.shape[0] + b.var(0) / b.shape[0]).sqrt()

@@ -25,7 +25,7 @@ import torch
 from .estimators import get_estimator
 from .validation import check_count, check_positive
 
-#: The target c of the loss |z - c|^q.
+#: The target c of the loss (the absolute difference of z and c, to the power q).
 TARGET = 0.45
 #: The exponents q of the benchmark.
 EXPONENTS = (1.5, 2.0, 3.0)
