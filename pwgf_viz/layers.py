@@ -309,6 +309,7 @@ def conditional_gumbel_logits(theta: torch.Tensor, z: torch.Tensor, samples: int
     """
     theta = theta.detach()
     exp = torch.empty((samples,) + tuple(theta.shape), dtype=theta.dtype, device=theta.device).exponential_()
+    exp = exp.clamp_min(torch.finfo(theta.dtype).tiny)   # an exact 0 would give an infinite logit
     log_norm = torch.logsumexp(theta, dim=-1, keepdim=True)
     log_ei = (exp * z).sum(-1, keepdim=True).log()
     others = -torch.logaddexp(exp.log() - theta, log_ei - log_norm)
