@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from pwgf_viz import categorical_vae, polynomial
-from pwgf_viz.results import save_results
+from pwgf_viz.results import load_results, save_results
 
 NAME = "beyond-st"
 VAE_NAME = "beyond-st-vae"
@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> Path | None:
     parser.add_argument("--folder", type=Path, default=None,
                         help="where to write beyond-st.json (default: experiments/results)")
     parser.add_argument("--vae", action="store_true", help="run the categorical VAE instead")
+    parser.add_argument("--exponents", type=float, nargs="+", default=None,
+                        help="run only these exponents q (default: all, in the order 2, 1.5, 3)")
+    parser.add_argument("--estimators", nargs="+", default=None,
+                        help="run only these estimators, in this order (default: all)")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the runs already in beyond-st.json (same setting) and add these")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.vae:
@@ -50,12 +56,23 @@ def main(argv: list[str] | None = None) -> Path | None:
                 "optimizer": "Adam, constant learning rate", "torch": torch.__version__,
                 "machine": f"{platform.machine()}, 1 thread, shared 2-core machine"}
     records: list[dict[str, object]] = []
+    previous = 0.0
+    if args.append:
+        old = load_results(NAME, args.folder)
+        if old is not None:
+            if old["settings"].get("setting") != args.setting:
+                raise SystemExit(f"{NAME}.json holds the {old['settings'].get('setting')!r} setting")
+            records = list(old["records"])
+            previous = float(old["settings"].get("elapsed_seconds", 0.0))
+    done = {(r["q"], r["estimator"]) for r in records}
+    exponents = args.exponents or [q for q in ORDER if q in setting.exponents]
+    names = args.estimators or list(setting.estimators)
     path = None
-    start = time.perf_counter()
-    for q in ORDER:
-        if q not in setting.exponents:
-            continue
-        for name in setting.estimators:
+    start = time.perf_counter() - previous
+    for q in exponents:
+        for name in names:
+            if (float(q), name) in done:
+                continue
             record = polynomial.run(name, q, setting)
             records.append(record)
             finals = [row[-1] for row in record["loss"]]
