@@ -152,3 +152,21 @@ def test_categorical_vae_kl_elbo_and_training_step():
     assert all(p.grad is not None for p in model.encoder.parameters())
     with pytest.raises(ValueError, match="categorical"):
         categorical_vae.CategoricalVAE(64, 4, 3, "arm")
+
+
+def test_experiment_script_appends_runs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from pwgf_viz.results import load_results
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "beyond_st.py"
+    spec = importlib.util.spec_from_file_location("beyond_st_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    common = ["--setting", "quick", "--folder", str(tmp_path), "--exponents", "2"]
+    script.main(common + ["--estimators", "st"])
+    script.main(common + ["--estimators", "st", "reinmax", "--append"])
+    saved = load_results("beyond-st", tmp_path)
+    assert [(r["q"], r["estimator"]) for r in saved["records"]] == [(2.0, "st"), (2.0, "reinmax")]
+    assert saved["settings"]["finished_runs"] == 2 and saved["settings"]["setting"] == "quick"
