@@ -15,6 +15,14 @@ to ``theta`` is that sample's gradient estimate (chapter 1 gives each formula):
   :math:`f'(z)[z/(2p) + (1-z)/(2(1-p))]` for Bernoulli (``eq-pwgf-bernoulli``), ReinMax at temperature 1 for
   categorical (``thm-reinmax-pwgf``), :math:`f'(z)(z+\lambda)/(2\lambda)` for Poisson (``eq-pwgf-poisson``);
 - ``reinmax`` (bernoulli, categorical): ReinMax (Liu et al., 2023; ``eq-reinmax``), option ``temperature``;
+- ``gumbel_rao`` (bernoulli, categorical): ST-Gumbel-Softmax Rao-Blackwellised over ``samples`` conditional
+  Gumbel draws (Paulus et al., 2021; ``eq-gumbel-rao``), options ``samples`` and ``temperature``;
+- ``zgr`` (bernoulli, categorical): its zero-temperature limit (Shekhovtsov, 2023; ``eq-zgr``);
+- ``gapped_st`` (bernoulli, categorical): Gapped ST (Fan et al., 2022; ``eq-gapped-st``), options ``gap``
+  and ``temperature``;
+- ``decoupled_st`` (bernoulli, categorical): ST-Gumbel-Softmax with separate forward and backward
+  temperatures (Shah et al., 2024; ``eq-decoupled-st``), options ``forward_temperature`` and
+  ``backward_temperature``;
 - ``gen_gumbel_softmax`` (poisson): generalized Gumbel-Softmax (Joo et al., 2020; ``eq-gengs``), with options
   ``truncation`` and ``temperature``.
 
@@ -162,6 +170,29 @@ def _gen_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, tru
     return _pathwise(f, layers.sample_gen_gumbel_softmax(theta_rows, truncation, temperature))
 
 
+def _gumbel_rao(f: Objective, family: str, theta_rows: torch.Tensor, samples: int,
+                temperature: float) -> Draws:
+    r"""Gumbel-Rao Monte Carlo (:func:`pwgf_viz.layers.sample_gumbel_rao`)."""
+    return _pathwise(f, layers.sample_gumbel_rao(family, theta_rows, samples, temperature))
+
+
+def _zgr(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
+    r"""ZGR, the zero-temperature Gumbel-Rao limit (:func:`pwgf_viz.layers.sample_zgr`)."""
+    return _pathwise(f, layers.sample_zgr(family, theta_rows))
+
+
+def _gapped_st(f: Objective, family: str, theta_rows: torch.Tensor, gap: float, temperature: float) -> Draws:
+    r"""Gapped straight-through (:func:`pwgf_viz.layers.sample_gapped_st`)."""
+    return _pathwise(f, layers.sample_gapped_st(family, theta_rows, gap, temperature))
+
+
+def _decoupled_st(f: Objective, family: str, theta_rows: torch.Tensor, forward_temperature: float,
+                  backward_temperature: float) -> Draws:
+    r"""Decoupled ST-Gumbel-Softmax (:func:`pwgf_viz.layers.sample_decoupled_st`)."""
+    return _pathwise(f, layers.sample_decoupled_st(family, theta_rows, forward_temperature,
+                                                   backward_temperature))
+
+
 def _logit_surrogate(grad_logits: torch.Tensor, theta_rows: torch.Tensor) -> torch.Tensor:
     r"""Per-draw :math:`\langle \hat g_\alpha, \alpha(\theta)\rangle`.
 
@@ -229,6 +260,16 @@ def _registry() -> Mapping[str, Estimator]:
                   "W2-projected flow of the dequantised family (numerator): trapezoid rule in each cell"),
         Estimator("reinmax", relaxed, False, _reinmax, "ReinMax: second-order (Heun) straight-through",
                   {"temperature": 1.0}),
+        Estimator("gumbel_rao", relaxed, False, _gumbel_rao,
+                  "Gumbel-Rao: ST-Gumbel-Softmax averaged over conditional Gumbel draws given the sample",
+                  {"samples": 10, "temperature": 0.5}),
+        Estimator("zgr", relaxed, False, _zgr, "ZGR: zero-temperature limit of Gumbel-Rao"),
+        Estimator("gapped_st", relaxed, False, _gapped_st,
+                  "Gapped ST: softmax of deterministically perturbed logits with a margin",
+                  {"gap": 1.0, "temperature": 1.0}),
+        Estimator("decoupled_st", relaxed, False, _decoupled_st,
+                  "decoupled ST-Gumbel-Softmax: forward and backward temperatures apart",
+                  {"forward_temperature": 1.0, "backward_temperature": 1.0}),
         Estimator("gen_gumbel_softmax", ("poisson",), False, _gen_gumbel_softmax,
                   "generalized Gumbel-Softmax: truncate, relax the categorical, map back to a count",
                   {"truncation": None, "temperature": 0.5}),

@@ -262,3 +262,273 @@ def sample_gumbel_softmax(family: str, theta: torch.Tensor, temperature: float =
     if not hard:
         return soft
     return _harden(family, soft.detach()) + (soft - soft.detach())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Part VI (chapter ``chap-beyond-st``): estimators after ReinMax. Each ``*_given`` function takes the
+# discrete draw ``z`` (so the exact mean of a draw that depends on ``z`` alone can be enumerated), each
+# ``sample_*`` draws ``z`` and calls it. A Bernoulli probability ``p`` is the two-category case with
+# logit ``a = logit(p)``; the gradient in ``a`` is mapped back to ``p`` through ``da/dp = 1/(p(1-p))``.
+# ---------------------------------------------------------------------------------------------------
+
+def _check_relaxed(family: str, theta: torch.Tensor, method: str) -> tuple[str, torch.Tensor]:
+    family = check_family(family)
+    if family not in PATHWISE_RELAXED_FAMILIES:
+        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for {method}; got {family!r}")
+    return family, check_parameter(family, theta)
+
+
+def _bernoulli_logit_weight(z: torch.Tensor, theta: torch.Tensor, dz_da: torch.Tensor) -> torch.Tensor:
+    r"""``z`` whose backward pass is :math:`\partial z/\partial p := (\partial z/\partial a)/(p(1-p))`."""
+    p = theta.detach()
+    return z + (dz_da.detach() / (p * (1 - p))) * (theta - theta.detach())   # adds an exact zero
+
+
+def conditional_gumbel_logits(theta: torch.Tensor, z: torch.Tensor, samples: int) -> torch.Tensor:
+    r"""``samples`` draws of the perturbed logits :math:`\theta + G` given that their argmax is ``z``.
+
+    With :math:`E_j \sim \mathrm{Exp}(1)` independent and :math:`Z = \sum_j e^{\theta_j}`, the maximum,
+    at the drawn category :math:`i`, is :math:`\log Z - \log E_i` (a Gumbel with location
+    :math:`\log Z`), and every other coordinate is :math:`-\log(E_j e^{-\theta_j} + E_i/Z)`, a Gumbel
+    with location :math:`\theta_j` truncated below the maximum (Paulus, Maddison and Krause, 2021,
+    app. A). Computed in log space (``logaddexp``).
+
+    Parameters
+    ----------
+    theta : torch.Tensor
+        Logits, shape ``(..., K)`` (detached here: the noise carries no gradient).
+    z : torch.Tensor
+        One-hot draws of the same shape.
+    samples : int
+        The number :math:`K` of conditional draws per ``z``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(samples, ..., K)``; the argmax of every draw is the category of ``z``.
+    """
+    theta = theta.detach()
+    exp = torch.empty((samples,) + tuple(theta.shape), dtype=theta.dtype, device=theta.device).exponential_()
+    exp = exp.clamp_min(torch.finfo(theta.dtype).tiny)   # an exact 0 would give an infinite logit
+    log_norm = torch.logsumexp(theta, dim=-1, keepdim=True)
+    log_ei = (exp * z).sum(-1, keepdim=True).log()
+    others = -torch.logaddexp(exp.log() - theta, log_ei - log_norm)
+    return torch.where(z.bool(), log_norm - log_ei, others)
+
+
+def gumbel_rao_given(family: str, theta: torch.Tensor, z: torch.Tensor, samples: int,
+                     temperature: float) -> torch.Tensor:
+    r"""The Gumbel-Rao draw of :func:`sample_gumbel_rao` for a given discrete draw ``z``."""
+    if family == "categorical":
+        soft = torch.softmax(conditional_gumbel_logits(theta, z, samples) / temperature, dim=-1)
+        return _with_jacobian(z, theta, _softmax_jacobian(soft).mean(0) / temperature)
+    # Bernoulli: z = 1[a + L > 0] with logistic L; given z, L = logit(U) with U uniform on the
+    # interval the draw came from, (1 - p, 1) for z = 1 and (0, 1 - p) for z = 0.
+    p = theta.detach()
+    v = torch.rand((samples,) + tuple(p.shape), dtype=p.dtype, device=p.device)
+    u = torch.where(z.bool(), (1 - p) + p * v, (1 - p) * v)
+    soft = torch.sigmoid((torch.logit(p) + torch.logit(u)) / temperature)
+    return _bernoulli_logit_weight(z, theta, (soft * (1 - soft)).mean(0) / temperature)
+
+
+def sample_gumbel_rao(family: str, theta: torch.Tensor, samples: int = 10, temperature: float = 0.5,
+                      ) -> torch.Tensor:
+    r"""A draw with the Gumbel-Rao Monte Carlo gradient (Paulus, Maddison and Krause, ICLR 2021; ``eq-gumbel-rao``).
+
+    The ST-Gumbel-Softmax gradient :math:`J(\mathrm{softmax}((\theta + G)/\tau))^\top\nabla_D f/\tau`
+    depends on the noise :math:`G` only through the Jacobian, and :math:`\nabla_D f` depends on :math:`G`
+    only through the draw :math:`D = \mathrm{onehot}(\arg\max(\theta + G))`. Conditioning on :math:`D`
+    (Rao-Blackwellisation) and averaging the Jacobian over ``samples`` :math:`K` conditional draws
+    :math:`G_k \mid D` (:func:`conditional_gumbel_logits`) keeps the mean of ST-Gumbel-Softmax at the same
+    :math:`\tau` and can only lower the variance. The noise is not differentiated (the total derivative
+    through :math:`G_k \mid D` would change the mean). One evaluation of ``f`` per draw.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli, logistic noise) or logits (categorical, Gumbel noise).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+    samples : int, default 10
+        :math:`K \ge 1` conditional noise draws per discrete draw; :math:`K = 1` has the variance of
+        ST-Gumbel-Softmax up to the draw of :math:`G` given :math:`D`.
+    temperature : float, default 0.5
+        :math:`\tau > 0`, finite.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta`` with the averaged Jacobian.
+
+    References
+    ----------
+    Paulus, Maddison and Krause, "Rao-Blackwellizing the straight-through Gumbel-Softmax gradient
+    estimator", ICLR 2021 (arXiv:2010.04838).
+    """
+    family, theta = _check_relaxed(family, theta, "Gumbel-Rao")
+    samples = check_count(samples, "samples", minimum=1, maximum=10_000)
+    temperature = check_positive(temperature, "temperature")
+    with torch.no_grad():
+        z = families.distribution(family, theta).sample()
+    return gumbel_rao_given(family, theta, z, samples, temperature)
+
+
+def zgr_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    r"""The ZGR draw of :func:`sample_zgr` for a given discrete draw ``z``."""
+    if family == "categorical":
+        pi = torch.softmax(theta.detach(), dim=-1)
+        centred = z - pi
+        jacobian = 0.5 * (_softmax_jacobian(pi) + centred.unsqueeze(-1) * centred.unsqueeze(-2))
+        return _with_jacobian(z, theta, jacobian)
+    p = theta.detach()
+    return _bernoulli_logit_weight(z, theta, 0.5 * (z * (1 - p) + (1 - z) * p))
+
+
+def sample_zgr(family: str, theta: torch.Tensor) -> torch.Tensor:
+    r"""A draw with the ZGR gradient: the zero-temperature limit of Gumbel-Rao (Shekhovtsov, 2023; ``eq-zgr``).
+
+    As :math:`\tau \to 0` with :math:`K \to \infty`, the conditional mean of the Gumbel-Softmax Jacobian
+    :math:`\mathbb{E}[J(\mathrm{softmax}((\theta+G)/\tau))/\tau \mid D]` tends to
+
+    .. math:: \tfrac12\big(J(\pi) + (D - \pi)(D - \pi)^\top\big), \qquad J(\pi) = \mathrm{diag}\,\pi - \pi\pi^\top,
+
+    half the ST Jacobian plus half the outer product of the centred draw (for a Bernoulli:
+    :math:`\partial D/\partial a := \tfrac12(D(1-p) + (1-D)p)`). The chapter checks the limit numerically and shows
+    that this draw equals :func:`sample_pwgf` (and ReinMax at :math:`\tau = 1`) for every ``z``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli) or logits (categorical).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta`` with the ZGR Jacobian.
+
+    References
+    ----------
+    Shekhovtsov, "Cold analysis of Rao-Blackwellized straight-through Gumbel-Softmax gradient estimator",
+    ICML 2023.
+    """
+    family, theta = _check_relaxed(family, theta, "ZGR")
+    with torch.no_grad():
+        z = families.distribution(family, theta).sample()
+    return zgr_given(family, theta, z)
+
+
+def gapped_logits(theta: torch.Tensor, z: torch.Tensor, gap: float) -> torch.Tensor:
+    r"""The deterministic perturbation of Gapped ST: logits whose argmax is ``z`` by a margin ``gap``.
+
+    The drawn category :math:`i` is raised to the largest logit, :math:`m_i = \max_j\theta_j`; every other
+    category within ``gap`` of that maximum is lowered to :math:`\max_j\theta_j - \text{gap}`; the rest are
+    unchanged. Returned as :math:`\theta + \delta` with the shift :math:`\delta` detached, so the gradient
+    in :math:`\theta` is the identity (Fan et al., 2022, the "mover").
+    """
+    base = theta.detach()
+    top = base.max(dim=-1, keepdim=True).values
+    shift = torch.where(z.bool(), top - base, -(base - top + gap).clamp_min(0.0))
+    return theta + shift
+
+
+def gapped_st_given(family: str, theta: torch.Tensor, z: torch.Tensor, gap: float,
+                    temperature: float) -> torch.Tensor:
+    r"""The Gapped ST draw of :func:`sample_gapped_st` for a given discrete draw ``z``."""
+    if family == "categorical":
+        soft = torch.softmax(gapped_logits(theta.detach(), z, gap) / temperature, dim=-1)
+        return _with_jacobian(z, theta, _softmax_jacobian(soft) / temperature)
+    p = theta.detach()
+    a = torch.logit(p)
+    two = torch.stack([a, torch.zeros_like(a)], dim=-1)
+    soft = torch.softmax(gapped_logits(two, torch.stack([z, 1 - z], dim=-1), gap) / temperature, dim=-1)[..., 0]
+    return _bernoulli_logit_weight(z, theta, soft * (1 - soft) / temperature)
+
+
+def sample_gapped_st(family: str, theta: torch.Tensor, gap: float = 1.0, temperature: float = 1.0,
+                     ) -> torch.Tensor:
+    r"""A draw with the Gapped Straight-Through gradient (Fan et al., ICML 2022; ``eq-gapped-st``).
+
+    Instead of Gumbel noise, a deterministic perturbation :math:`m(\theta, D)` of the logits that makes the
+    drawn category the argmax with a margin of at least ``gap`` (:func:`gapped_logits`); the gradient is
+    that of :math:`\mathrm{softmax}(m/\tau)`, :math:`\partial D/\partial\theta := J(\mathrm{softmax}(m/\tau))/\tau`.
+    It needs no noise beyond the draw, one evaluation of ``f``. A Bernoulli probability is the
+    two-category case with logits :math:`(\mathrm{logit}\,p, 0)`.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli) or logits (categorical).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+    gap : float, default 1.0
+        The margin, > 0, finite (the paper's GST-1.0; the reference code also offers an adaptive gap).
+    temperature : float, default 1.0
+        :math:`\tau > 0`, finite.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta``.
+
+    References
+    ----------
+    Fan, Chi, Rudnicky and Ramadge, "Training discrete deep generative models via gapped
+    straight-through estimator", ICML 2022 (arXiv:2206.07235); reference code ``chijames/GST``.
+    """
+    family, theta = _check_relaxed(family, theta, "Gapped ST")
+    gap = check_positive(gap, "gap")
+    temperature = check_positive(temperature, "temperature")
+    with torch.no_grad():
+        z = families.distribution(family, theta).sample()
+    return gapped_st_given(family, theta, z, gap, temperature)
+
+
+def sample_decoupled_st(family: str, theta: torch.Tensor, forward_temperature: float = 1.0,
+                        backward_temperature: float = 1.0) -> torch.Tensor:
+    r"""A draw with the decoupled straight-through Gumbel-Softmax gradient (Shah et al., 2024; ``eq-decoupled-st``).
+
+    One Gumbel draw :math:`G` serves two temperatures: the forward value is the discrete draw
+    :math:`D = \mathrm{onehot}(\arg\max(\theta/\tau_f + G))`, a sample of :math:`\mathrm{softmax}(\theta/\tau_f)`,
+    and the backward pass is that of :math:`\mathrm{softmax}((\theta + G)/\tau_b)`. At :math:`\tau_f = 1` it
+    is ST-Gumbel-Softmax at :math:`\tau_b`; at :math:`\tau_f \ne 1` the draws come from a tempered
+    distribution, not from :math:`p_\theta`. (The book's reading of the method: the abstract defines it by
+    the two temperatures; this is the form in which :math:`\tau_f` changes the forward pass.)
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli, logistic noise) or logits (categorical, Gumbel noise).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+    forward_temperature : float, default 1.0
+        :math:`\tau_f > 0`, finite.
+    backward_temperature : float, default 1.0
+        :math:`\tau_b > 0`, finite.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), differentiable in ``theta``.
+
+    References
+    ----------
+    Shah, Yan, Mozer and Liu, "Improving discrete optimisation via decoupled straight-through estimator"
+    (arXiv:2410.13331, 2024).
+    """
+    family, theta = _check_relaxed(family, theta, "decoupled ST")
+    tau_f = check_positive(forward_temperature, "forward_temperature")
+    tau_b = check_positive(backward_temperature, "backward_temperature")
+    if family == "categorical":
+        logits = theta
+    else:
+        a = torch.logit(theta)
+        logits = torch.stack([a, torch.zeros_like(a)], dim=-1)
+    with torch.no_grad():
+        noise = -torch.empty_like(logits).exponential_().log()
+        hard = torch.nn.functional.one_hot((logits.detach() / tau_f + noise).argmax(-1),
+                                           logits.shape[-1]).to(logits.dtype)
+    soft = torch.softmax((logits + noise) / tau_b, dim=-1)
+    drawn = hard + (soft - soft.detach())
+    return drawn if family == "categorical" else drawn[..., 0]

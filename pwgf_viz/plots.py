@@ -28,6 +28,11 @@ COLORS: Mapping[str, str] = {
     "disarm": "#bcbd22",
     "pwgf": "#ff7f0e",
     "gen_gumbel_softmax": "#8c564b",
+    "reinmax": "#e6550d",
+    "zgr": "#ff7f0e",
+    "gumbel_rao": "#1b9e77",
+    "gapped_st": "#6a3d9a",
+    "decoupled_st": "#a6761d",
 }
 
 

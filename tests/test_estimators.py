@@ -99,7 +99,8 @@ UNBIASED = [name for name, est in ESTIMATORS.items() if est.unbiased]
 
 def test_registry():
     assert set(ESTIMATORS) == {"reinforce", "reinforce_baseline", "st", "gumbel_softmax",
-                               "st_gumbel_softmax", "arm", "disarm", "pwgf", "reinmax", "gen_gumbel_softmax"}
+                               "st_gumbel_softmax", "arm", "disarm", "pwgf", "reinmax", "gen_gumbel_softmax",
+                               "gumbel_rao", "zgr", "gapped_st", "decoupled_st"}
     assert set(UNBIASED) == {"reinforce", "reinforce_baseline", "arm", "disarm"}
     every = {"bernoulli", "categorical", "poisson"}
     assert set(ESTIMATORS["reinforce"].families) == every
@@ -111,6 +112,8 @@ def test_registry():
     assert set(ESTIMATORS["disarm"].families) == {"bernoulli"}
     assert set(ESTIMATORS["pwgf"].families) == every
     assert set(ESTIMATORS["gen_gumbel_softmax"].families) == {"poisson"}
+    for name in ("reinmax", "gumbel_rao", "zgr", "gapped_st", "decoupled_st"):
+        assert set(ESTIMATORS[name].families) == {"bernoulli", "categorical"}
 
 
 UNBIASED_RUNS = [(est, *case) for case in UNBIASED_CASES for est in UNBIASED

@@ -143,7 +143,8 @@ def test_unsupported_pairs_are_the_expected_ones():
                                 ("arm", "categorical"), ("arm", "poisson"),
                                 ("disarm", "categorical"), ("disarm", "poisson"),
                                 ("gen_gumbel_softmax", "bernoulli"), ("gen_gumbel_softmax", "categorical"),
-                                ("reinmax", "poisson")}
+                                ("reinmax", "poisson"), ("gumbel_rao", "poisson"), ("zgr", "poisson"),
+                                ("gapped_st", "poisson"), ("decoupled_st", "poisson")}
 
 
 @pytest.mark.parametrize("estimator,family", UNSUPPORTED)

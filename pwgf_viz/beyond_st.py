@@ -1,0 +1,150 @@
+r"""Part VI (chapter ``beyond-straight-through``): the estimators after ReinMax against the exact gradient.
+
+- :func:`enumerated_mean`: the exact mean of an estimator whose draw depends on the discrete sample alone
+  (``st``, ``pwgf``, ``reinmax``, ``zgr``, ``gapped_st``), by enumeration of the support;
+- :func:`bias_spread`: bias norm (exact when enumerable, else Monte Carlo with its standard error) and
+  spread :math:`(\mathrm{tr}\,\mathrm{Cov})^{1/2}` of single-draw estimates (``eq-bias-std``);
+- :func:`simplex_grid`: interior points of the 3-category simplex, as logits;
+- :func:`zgr_limit_gap`: how far the Gumbel-Rao Jacobian at temperature :math:`\tau` is from the ZGR one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+from . import families, layers
+from .compare import Problem, estimator_stats
+from .estimators import get_estimator
+from .exact import ENUMERABLE_ESTIMATORS, enumerate_support, exact_mean
+from .objectives import Objective
+from .validation import check_count, check_objective, check_options, check_parameter, evaluate_objective
+
+#: Estimators whose draw is a function of the discrete sample (their exact mean is a finite sum).
+ENUMERABLE = (*ENUMERABLE_ESTIMATORS, "zgr", "gapped_st")
+
+
+def enumerated_mean(estimator: str, f: Objective, family: str, theta: object, **options: object) -> torch.Tensor:
+    r"""The exact mean :math:`\sum_z p_\theta(z)\,\hat g(z)` of an estimator in :data:`ENUMERABLE`.
+
+    Parameters
+    ----------
+    estimator : str
+        A name in :data:`ENUMERABLE`.
+    f : callable
+        The objective, differentiable in ``z``, mapping ``(n, *S)`` to ``(n,)``.
+    family : {"bernoulli", "categorical"}
+        The family (``st``, ``pwgf`` also accept ``"poisson"`` through :func:`pwgf_viz.exact.exact_mean`).
+    theta : array_like
+        Probabilities or logits of shape ``S``.
+    \*\*options
+        The estimator's options (``gap``, ``temperature``).
+
+    Returns
+    -------
+    torch.Tensor
+        The mean, float64, of ``theta``'s shape.
+    """
+    est = get_estimator(estimator)
+    if est.name in ENUMERABLE_ESTIMATORS:
+        return exact_mean(est.name, f, family, theta, **options)
+    if est.name not in ENUMERABLE:
+        raise ValueError(f"estimator must be one of {ENUMERABLE} (a draw that depends on z only); got {est.name!r}")
+    f = check_objective(f)
+    family = est.check_family(family)
+    theta = check_parameter(family, theta).detach().to(torch.float64)
+    opts = check_options(options, dict(est.defaults), est.name)
+    total = torch.zeros_like(theta)
+    for z in enumerate_support(family, theta):
+        rows = theta.unsqueeze(0).expand_as(z).clone().requires_grad_(True)
+        if est.name == "zgr":
+            drawn = layers.zgr_given(family, rows, z)
+        else:
+            drawn = layers.gapped_st_given(family, rows, z, opts["gap"], opts["temperature"])
+        (grad,) = torch.autograd.grad(evaluate_objective(f, drawn).sum(), rows)
+        total = total + torch.einsum("m,m...->...", families.log_prob(family, theta, z).exp(), grad)
+    return total
+
+
+class BiasSpread(NamedTuple):
+    """Bias norm, its standard error (0 when exact), spread, and whether the bias was enumerated."""
+
+    bias: float
+    bias_se: float
+    spread: float
+    exact: bool
+
+
+def bias_spread(estimator: str, f: Objective, family: str, theta: object, n: int = 4000, seed: int = 0,
+                **options: object) -> BiasSpread:
+    r"""Bias :math:`\|\mathbb{E}\hat g - \nabla L\|` and spread :math:`(\mathrm{tr}\,\mathrm{Cov}\,\hat g)^{1/2}`.
+
+    The bias is exact (enumeration, :func:`enumerated_mean`) for the estimators of :data:`ENUMERABLE`, and a
+    Monte Carlo estimate from ``n`` draws with its standard error otherwise; the spread is always from the
+    ``n`` draws (:func:`pwgf_viz.compare.estimator_stats`).
+    """
+    n = check_count(n, "n", minimum=2)
+    est = get_estimator(estimator)
+    problem = Problem("point", f, family, torch.as_tensor(theta, dtype=torch.float64))
+    stats = estimator_stats(problem, est.name, n, seed, **options)
+    if est.name in ENUMERABLE and family in est.families:
+        mean = enumerated_mean(est.name, f, family, problem.theta, **options)
+        return BiasSpread(float((mean - stats.exact).norm()), 0.0, stats.std, True)
+    return BiasSpread(stats.bias, stats.bias_se, stats.std, False)
+
+
+def simplex_grid(step: int = 10) -> torch.Tensor:
+    r"""Logits :math:`\log\pi` of the interior grid points :math:`\pi = (i, j, k)/\text{step}`, :math:`i, j, k \ge 1`.
+
+    Returns a float64 tensor of shape ``(m, 3)``, :math:`m = (\text{step}-1)(\text{step}-2)/2`.
+    """
+    step = check_count(step, "step", minimum=3, maximum=200)
+    points = [(i, j, step - i - j) for i in range(1, step - 1) for j in range(1, step - i)]
+    return torch.log(torch.tensor(points, dtype=torch.float64) / step)
+
+
+def zgr_limit_gap(theta: object, temperature: float, samples: int = 100_000, seed: int = 0) -> float:
+    r"""Largest entry of :math:`|\mathbb{E}_K[J(\mathrm{softmax}((\theta+G)/\tau))/\tau \mid D] - J_{\mathrm{ZGR}}(D)|`.
+
+    The Gumbel-Rao Jacobian averaged over ``samples`` conditional draws
+    (:func:`pwgf_viz.layers.conditional_gumbel_logits`),
+    against :math:`\tfrac12(J(\pi) + (D-\pi)(D-\pi)^\top)` (``eq-zgr``), maximised over the categories :math:`D`.
+    """
+    theta = check_parameter("categorical", theta).detach().to(torch.float64)
+    if theta.dim() != 1:
+        raise ValueError(f"theta must be one vector of logits; got shape {tuple(theta.shape)}")
+    samples = check_count(samples, "samples", minimum=1, maximum=10**7)
+    pi = torch.softmax(theta, -1)
+    worst = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(seed)
+        for i in range(theta.numel()):
+            z = torch.nn.functional.one_hot(torch.tensor(i), theta.numel()).to(theta.dtype)
+            soft = torch.softmax(layers.conditional_gumbel_logits(theta, z, samples) / temperature, -1)
+            jac = layers._softmax_jacobian(soft).mean(0) / temperature
+            zgr = 0.5 * (layers._softmax_jacobian(pi) + torch.outer(z - pi, z - pi))
+            worst = max(worst, float((jac - zgr).abs().max()))
+    return worst
+
+
+def mean_difference_z(a: torch.Tensor, b: torch.Tensor) -> float:
+    """The largest absolute difference of the two samples' means in units of its standard error, over coordinates.
+
+    ``a`` and ``b`` are independent samples of shape ``(n, ...)``.
+    """
+    a = a.reshape(a.shape[0], -1).double()
+    b = b.reshape(b.shape[0], -1).double()
+    se = (a.var(0) / a.shape[0] + b.var(0) / b.shape[0]).sqrt()
+    return float(((a.mean(0) - b.mean(0)).abs() / se).max())
+
+
+def spread(samples: torch.Tensor) -> float:
+    r""":math:`(\mathrm{tr}\,\widehat{\mathrm{Cov}})^{1/2}` of ``(n, ...)`` samples."""
+    flat = samples.reshape(samples.shape[0], -1).double()
+    return math.sqrt(float(flat.var(0).sum()))
+
+
+__all__ = ["ENUMERABLE", "BiasSpread", "bias_spread", "enumerated_mean", "mean_difference_z", "simplex_grid",
+           "spread", "zgr_limit_gap"]
