@@ -15,19 +15,20 @@ from typing import NamedTuple
 
 import torch
 
-from . import families, layers
+from . import layers
 from .compare import Problem, estimator_stats
 from .estimators import get_estimator
-from .exact import ENUMERABLE_ESTIMATORS, enumerate_support, exact_mean
+from .exact import ENUMERABLE_ESTIMATORS, exact_mean
 from .objectives import Objective
-from .validation import check_count, check_objective, check_options, check_parameter, evaluate_objective
+from .validation import check_count, check_parameter
 
 #: Estimators whose draw is a function of the discrete sample (their exact mean is a finite sum).
-ENUMERABLE = (*ENUMERABLE_ESTIMATORS, "zgr", "gapped_st")
+ENUMERABLE = ENUMERABLE_ESTIMATORS
 
 
 def enumerated_mean(estimator: str, f: Objective, family: str, theta: object, **options: object) -> torch.Tensor:
-    r"""The exact mean :math:`\sum_z p_\theta(z)\,\hat g(z)` of an estimator in :data:`ENUMERABLE`.
+    r"""The exact mean :math:`\sum_z p_\theta(z)\,\hat g(z)` of an estimator in :data:`ENUMERABLE`
+    (:func:`pwgf_viz.exact.exact_mean`, under the name the chapter uses).
 
     Parameters
     ----------
@@ -47,25 +48,7 @@ def enumerated_mean(estimator: str, f: Objective, family: str, theta: object, **
     torch.Tensor
         The mean, float64, of ``theta``'s shape.
     """
-    est = get_estimator(estimator)
-    if est.name in ENUMERABLE_ESTIMATORS:
-        return exact_mean(est.name, f, family, theta, **options)
-    if est.name not in ENUMERABLE:
-        raise ValueError(f"estimator must be one of {ENUMERABLE} (a draw that depends on z only); got {est.name!r}")
-    f = check_objective(f)
-    family = est.check_family(family)
-    theta = check_parameter(family, theta).detach().to(torch.float64)
-    opts = check_options(options, dict(est.defaults), est.name)
-    total = torch.zeros_like(theta)
-    for z in enumerate_support(family, theta):
-        rows = theta.unsqueeze(0).expand_as(z).clone().requires_grad_(True)
-        if est.name == "zgr":
-            drawn = layers.zgr_given(family, rows, z)
-        else:
-            drawn = layers.gapped_st_given(family, rows, z, opts["gap"], opts["temperature"])
-        (grad,) = torch.autograd.grad(evaluate_objective(f, drawn).sum(), rows)
-        total = total + torch.einsum("m,m...->...", families.log_prob(family, theta, z).exp(), grad)
-    return total
+    return exact_mean(estimator, f, family, theta, **options)
 
 
 class BiasSpread(NamedTuple):

@@ -170,27 +170,28 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
 
 #: Estimators whose draw is a function of the discrete sample alone, so that their exact mean is a sum over
 #: the support (:func:`exact_mean`).
-ENUMERABLE_ESTIMATORS = ("st", "pwgf", "reinmax")
+ENUMERABLE_ESTIMATORS = ("st", "pwgf", "reinmax", "zgr", "gapped_st")
 
 
 def exact_mean(estimator: str, f: Objective, family: str, theta: object, **options: object) -> torch.Tensor:
     r"""The exact mean :math:`\sum_z p_\theta(z)\,\hat g(z)` of a pathwise estimator whose draw depends on ``z``
-    only (``"st"``, ``"pwgf"``, ``"reinmax"``), by enumeration of the support.
+    only (:data:`ENUMERABLE_ESTIMATORS`: ``"st"``, ``"pwgf"``, ``"reinmax"``, ``"zgr"``, ``"gapped_st"``), by
+    enumeration of the support.
 
     The bias of such an estimator is ``exact_mean(...) - exact_gradient(...)``, with no sampling error.
 
     Parameters
     ----------
-    estimator : {"st", "pwgf", "reinmax"}
+    estimator : {"st", "pwgf", "reinmax", "zgr", "gapped_st"}
         The estimator's registry name.
     f : callable
         The objective, differentiable in ``z`` (torch operations), mapping ``(n, *S)`` to ``(n,)``.
     family : {"bernoulli", "categorical", "poisson"}
-        The family; ``"reinmax"`` supports Bernoulli and categorical only.
+        The family; all but ``"st"`` and ``"pwgf"`` support Bernoulli and categorical only.
     theta : array_like
         Probabilities, logits or rates of shape ``S``.
     \*\*options
-        The estimator's options (``temperature`` for ReinMax).
+        The estimator's options (``temperature`` for ReinMax; ``gap``, ``temperature`` for Gapped ST).
 
     Returns
     -------
@@ -214,8 +215,12 @@ def exact_mean(estimator: str, f: Objective, family: str, theta: object, **optio
             drawn = z + (families.mean(family, rows) - families.mean(family, rows).detach())
         elif est.name == "pwgf":
             drawn = layers.pwgf_given(family, rows, z)
-        else:
+        elif est.name == "reinmax":
             drawn = layers.reinmax_given(family, rows, z, opts["temperature"])
+        elif est.name == "zgr":
+            drawn = layers.zgr_given(family, rows, z)
+        else:
+            drawn = layers.gapped_st_given(family, rows, z, opts["gap"], opts["temperature"])
         values = evaluate_objective(f, drawn)
         if not values.requires_grad:
             raise TypeError("f must be differentiable in its input (build it from torch operations): "
