@@ -34,6 +34,11 @@ if os.environ["PWGF_NO_NETWORK"] == "1":
     pwgf_netguard.install()
 SITE_DIR = Path(os.environ.get("PWGF_SITE_DIR", REPO_ROOT / "_build" / "html")).resolve()
 CHROMIUM = os.environ.get("PWGF_CHROMIUM", "/usr/bin/chromium")
+#: How long a browser test waits for a page to load and fall network-idle. The browser tests check what a page
+#: does, not how fast (speed is measured by `make bench`): the API page (1.3 MB, 550 formulas) takes 6 s here on
+#: an idle machine and took over a minute on a loaded CI machine, so the bound only catches a page that never
+#: settles.
+PAGE_TIMEOUT_MS = 300_000
 # Without the background-networking flags Chromium keeps calling Google's
 # services, which floods a closed network and would show up as blocked requests.
 CHROMIUM_ARGS = [

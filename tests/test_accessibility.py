@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO_ROOT, SITE_DIR, site_pages
+from conftest import PAGE_TIMEOUT_MS, REPO_ROOT, SITE_DIR, site_pages
 
 
 def _is_redirect(rel: str) -> bool:
@@ -31,7 +31,7 @@ def _is_redirect(rel: str) -> bool:
 
 
 PAGES = [rel for rel in site_pages() if not _is_redirect(rel)]
-NAV_TIMEOUT_MS = 120_000  # the API page (1 MB, MathJax) takes long on a loaded machine
+NAV_TIMEOUT_MS = PAGE_TIMEOUT_MS
 BLOCKING = ("critical", "serious")
 # axe's default rules, plus WCAG 2.5.3 "Label in Name" (experimental in axe, off by default): the theme's
 # buttons whose accessible names did not contain their visible labels (_static/pwgf-a11y.js).

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SITE_DIR, site_pages
+from conftest import PAGE_TIMEOUT_MS, SITE_DIR, site_pages
 from test_site import PAGE_FEATURES
 
-NAV_TIMEOUT_MS = 60_000
+NAV_TIMEOUT_MS = PAGE_TIMEOUT_MS
 # Console errors ignored on purpose, each by exact text and source URL path, with its reason.
 IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = [
     # Chromium itself asks for /favicon.ico when a page declares no icon (the book
