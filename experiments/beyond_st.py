@@ -11,7 +11,8 @@ took 71 minutes of one thread on the project's shared 2-core machine, resumed on
     .venv/bin/python experiments/beyond_st.py --setting full
 
 With ``--vae`` it runs the categorical VAE of :mod:`pwgf_viz.categorical_vae` instead and writes
-``experiments/results/beyond-st-vae.json``, also after every finished run.
+``experiments/results/beyond-st-vae.json``, also after every finished run; with ``--vq``, the VQ autoencoder of
+:mod:`pwgf_viz.vq` (straight-through against the rotation trick), written to ``experiments/results/beyond-st-vq.json``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from pathlib import Path
 
 import torch
 
-from pwgf_viz import categorical_vae, polynomial
+from pwgf_viz import categorical_vae, polynomial, vq
 from pwgf_viz.results import load_results, save_results
 
 NAME = "beyond-st"
 VAE_NAME = "beyond-st-vae"
+VQ_NAME = "beyond-st-vq"
 #: The order in which exponents are run (the paper's headline case first).
 ORDER = (2.0, 1.5, 3.0)
 
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> Path | None:
     parser.add_argument("--folder", type=Path, default=None,
                         help="where to write beyond-st.json (default: experiments/results)")
     parser.add_argument("--vae", action="store_true", help="run the categorical VAE instead")
+    parser.add_argument("--vq", action="store_true", help="run the VQ autoencoder (ST against the rotation trick)")
     parser.add_argument("--exponents", type=float, nargs="+", default=None,
                         help="run only these exponents q (default: all, in the order 2, 1.5, 3)")
     parser.add_argument("--estimators", nargs="+", default=None,
@@ -49,8 +52,12 @@ def main(argv: list[str] | None = None) -> Path | None:
                         help="keep the runs already in beyond-st.json (same setting) and add these")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.vae and args.vq:
+        parser.error("--vae and --vq are separate runs: give one of them")
     if args.vae:
         return vae(args.setting, args.folder)
+    if args.vq:
+        return vector_quantisation(args.setting, args.folder)
     setting = polynomial.SETTINGS[args.setting]
     settings = {"setting": args.setting, **dataclasses.asdict(setting), "budget": polynomial.BUDGET,
                 "dimension": polynomial.DIMENSION, "target": polynomial.TARGET,
@@ -102,6 +109,24 @@ def vae(name: str, folder: Path | None) -> Path | None:
         paths.append(save_results(VAE_NAME, records, settings, folder=folder))
 
     records = categorical_vae.run_all(setting, progress=True, save=save)
+    print(f"{len(records)} runs in {time.perf_counter() - start:.0f} s")
+    return paths[-1] if paths else None
+
+
+def vector_quantisation(name: str, folder: Path | None) -> Path | None:
+    """The VQ autoencoder runs of setting ``name``, saved after each run."""
+    setting = vq.SETTINGS[name]
+    settings = {"setting": name, **dataclasses.asdict(setting), "data": "scikit-learn digits, grey levels / 16",
+                "torch": torch.__version__, "machine": f"{platform.machine()}, 1 thread, shared 2-core machine"}
+    start = time.perf_counter()
+    paths: list[Path] = []
+
+    def save(records: list[dict[str, object]]) -> None:
+        settings["elapsed_seconds"] = time.perf_counter() - start
+        settings["finished_runs"] = len(records)
+        paths.append(save_results(VQ_NAME, records, settings, folder=folder))
+
+    records = vq.run_all(setting, progress=True, save=save)
     print(f"{len(records)} runs in {time.perf_counter() - start:.0f} s")
     return paths[-1] if paths else None
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from . import data, families
 from .estimators import get_estimator
-from .models import mlp
-from .validation import check_count, check_options, check_positive
+from .models import LatentVAE, mlp
+from .validation import check_count, check_positive
 
 #: The estimators compared (registry names), with their options.
 ESTIMATORS = {
@@ -37,56 +36,48 @@ ESTIMATORS = {
 SHAPES = ((8, 4), (4, 24))
 
 
-class CategoricalVAE(nn.Module):
-    """Encoder and decoder MLPs (``hidden`` tanh units, or linear if None) around ``L`` categorical latents."""
+class CategoricalVAE(LatentVAE):
+    """Encoder and decoder MLPs (``hidden`` tanh units, or linear if None) around ``L`` categorical latents.
+
+    Training is :meth:`pwgf_viz.models.LatentVAE.training_loss`: the estimator's surrogate for the encoder, the
+    pathwise gradient at a fresh draw for the decoder, the analytic KL to the uniform prior.
+    """
+
+    family = "categorical"
+    data_range = (0.0, 1.0)
+    data_description = "binary pixels, or probabilities"
 
     def __init__(self, n_features: int, n_classes: int, n_latent: int, estimator: str,
                  hidden: int | None = 64, **options: object) -> None:
-        super().__init__()
-        self.n_features = check_count(n_features, "n_features", minimum=1, maximum=100_000)
+        n_features = check_count(n_features, "n_features", minimum=1, maximum=100_000)
         self.n_classes = check_count(n_classes, "n_classes", minimum=2, maximum=1000)
-        self.n_latent = check_count(n_latent, "n_latent", minimum=1, maximum=1000)
-        self.estimator = get_estimator(estimator)
-        self.estimator.check_family("categorical")
-        self.options = check_options(dict(options), dict(self.estimator.defaults), self.estimator.name)
-        width = self.n_classes * self.n_latent
-        self.encoder = mlp(self.n_features, width, hidden)
-        self.decoder = mlp(width, self.n_features, hidden)
+        n_latent = check_count(n_latent, "n_latent", minimum=1, maximum=1000)
+        get_estimator(estimator).check_family(self.family)   # refuse a Bernoulli-only estimator before building
+        width = self.n_classes * n_latent
+        super().__init__(mlp(n_features, width, hidden), mlp(width, n_features, hidden), n_features, n_latent,
+                         estimator, **options)
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
+    def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
         """Encoder logits, shape ``(n, L, C)``."""
         return self.encoder(x).reshape(x.shape[0], self.n_latent, self.n_classes)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder logits, shape ``(n, L, C)`` (the encoder's :math:`\\theta_\\phi(x)`)."""
+        return self.latent_parameter(self._check_data(x))
 
     def kl(self, logits: torch.Tensor) -> torch.Tensor:
         """:math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` per row, shape ``(n,)``."""
         log_pi = torch.log_softmax(logits, -1)
         return (log_pi.exp() * log_pi).sum((-1, -2)) + self.n_latent * math.log(self.n_classes)
 
+    def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """:math:`\\log p(z) = -L \\log C` for every one-hot ``z``, shape ``(n,)``."""
+        return torch.full(z.shape[:1], -self.n_latent * math.log(self.n_classes), dtype=z.dtype)
+
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, params: dict | None = None) -> torch.Tensor:
         """:math:`\\log p_\\psi(x \\mid z)` for one-hot ``z`` of shape ``(n, L, C)``."""
-        flat = z.reshape(z.shape[0], -1)
-        out = self.decoder(flat) if params is None else functional_call(self.decoder, params, (flat,))
+        out = self._decode(z.reshape(z.shape[0], -1), params)
         return -nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none").sum(-1)
-
-    def training_loss(self, x: torch.Tensor, evaluations: int = 2) -> torch.Tensor:
-        """The loss whose gradient is the estimator's for the encoder and the pathwise one for the decoder."""
-        k = evaluations // self.estimator.evaluations
-        if k < self.estimator.min_samples:
-            raise ValueError(f"evaluations must buy at least {self.estimator.min_samples} draws; got {evaluations}")
-        logits = self.logits(x)
-        rows, x_rows = logits.repeat(k, 1, 1), x.repeat(k, 1)
-        frozen = {name: p.detach() for name, p in self.decoder.named_parameters()}
-
-        def f(z: torch.Tensor) -> torch.Tensor:
-            return -self.log_likelihood(x_rows, z, params=frozen)
-
-        options = dict(self.options)
-        if self.estimator.name == "reinforce_baseline":
-            options["groups"] = x.shape[0]
-        draws = self.estimator.draws(f, "categorical", rows, **options)
-        with torch.no_grad():
-            z = families.distribution("categorical", logits).sample()
-        return draws.loss.mean() + self.kl(logits).mean() - self.log_likelihood(x, z).mean()
 
     @torch.no_grad()
     def negative_elbo(self, x: torch.Tensor, samples: int = 100) -> float:
@@ -148,7 +139,7 @@ def run(estimator: str, n_classes: int, n_latent: int, setting: Setting, seed: i
         for _ in range(setting.epochs):
             order = torch.randperm(train.shape[0])
             for i in range(0, train.shape[0], setting.batch_size):
-                loss = model.training_loss(train[order[i:i + setting.batch_size]], setting.evaluations)
+                loss = model.training_loss(train[order[i:i + setting.batch_size]], setting.evaluations).loss
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

@@ -3,6 +3,7 @@ r"""Data sets of the experiment chapters (Part IV): binarized digits, and counts
 - :func:`binarized_digits`: scikit-learn's bundled 8 x 8 digits (1797 images, grey levels 0 to 16), a pixel set to
   1 when its grey level is at least ``threshold``, split once into a training and a test set. Nothing is
   downloaded.
+- :func:`digits`: the same images and split with grey levels scaled to [0, 1] (the VQ autoencoder of Part VI).
 - :func:`binarized_mnist`: the 28 x 28 MNIST digits from OpenML, for readers with internet. It downloads
   (``sklearn.datasets.fetch_openml``) and is never called when the book is built.
 - :func:`poisson_factor_data`: counts :math:`x \mid z \sim \mathrm{Poisson}(b + W z)` with latent counts
@@ -68,6 +69,28 @@ def binarized_digits(threshold: int = 8, test_fraction: float = 0.2, seed: int =
     seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
     images = load_digits().data
     return _split((images >= threshold).astype(np.float32), test_fraction, seed)
+
+
+def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
+    r"""scikit-learn's 8 x 8 digits with grey levels scaled to [0, 1]: :math:`x_j = \text{grey level}_j / 16`.
+
+    Parameters
+    ----------
+    test_fraction : float, default 0.2
+        Share of the 1797 images in the test set, in (0, 1); the split is :func:`binarized_digits`'s.
+    seed : int, default 0
+        Seed of the permutation that chooses the test set.
+
+    Returns
+    -------
+    Split
+        float32 tensors of shape ``(n, 64)``; the default split has 1438 training and 359 test images.
+    """
+    from sklearn.datasets import load_digits
+
+    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
+    return _split((load_digits().data / DIGITS_MAX_LEVEL).astype(np.float32), test_fraction, seed)
 
 
 def binarized_mnist(threshold: float = 0.5, test_fraction: float = 1 / 7, seed: int = 0) -> Split:  # pragma: no cover

@@ -142,7 +142,8 @@ class LatentVAE(nn.Module):
         x = self._check_data(x)
         k = self.draws_per_point(evaluations)
         theta = self.latent_parameter(x)
-        rows, x_rows = theta.repeat(k, 1), x.repeat(k, 1)   # draw-major: row j * n + i is draw j of point i
+        # draw-major: row j * n + i is draw j of point i (theta may carry an event dimension, as categorical logits)
+        rows, x_rows = theta.repeat(k, *[1] * (theta.dim() - 1)), x.repeat(k, 1)
         frozen = {name: p.detach() for name, p in self.decoder.named_parameters()}
 
         def f(z: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,17 @@ CHROMIUM = os.environ.get("PWGF_CHROMIUM", "/usr/bin/chromium")
 #: an idle machine and took over a minute on a loaded CI machine, so the bound only catches a page that never
 #: settles.
 PAGE_TIMEOUT_MS = 300_000
+
+
+def book_repository() -> str:
+    """``owner/name`` that the built site's buttons use: the one setting, read as the build reads it."""
+    import yaml
+
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    import pwgf_book_sphinx
+
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return pwgf_book_sphinx.repository(config["repository"]["url"])
 # Without the background-networking flags Chromium keeps calling Google's
 # services, which floods a closed network and would show up as blocked requests.
 CHROMIUM_ARGS = [

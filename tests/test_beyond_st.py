@@ -147,8 +147,7 @@ def test_categorical_vae_kl_elbo_and_training_step():
     assert (model.kl(torch.randn(10, 3, 4)) > 0).all()
     before = model.negative_elbo(x, samples=20)
     assert math.isfinite(before) and before > 0
-    loss = model.training_loss(x)
-    loss.backward()
+    model.training_loss(x).loss.backward()
     assert all(p.grad is not None for p in model.encoder.parameters())
     with pytest.raises(ValueError, match="categorical"):
         categorical_vae.CategoricalVAE(64, 4, 3, "arm")

@@ -15,7 +15,7 @@ import sys
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO_ROOT, html_path, toc_docnames
+from conftest import REPO_ROOT, book_repository, html_path, toc_docnames
 from nbclient import NotebookClient
 from test_reproducible import read_notebook
 
@@ -107,7 +107,7 @@ def test_colab_button_opens_the_generated_notebook(site_dir, generated, docname)
     _, written = generated
     links = colab_links(docname)
     if docname in written:
-        repo = pwgf_book_sphinx.repository("https://github.com/pwgf-book/pwgf-book")
+        repo = book_repository()
         assert links == [pwgf_book_sphinx.colab_notebook_url(repo, docname)], links
         assert f"/blob/{pwgf_book_sphinx.NOTEBOOKS_BRANCH}/{docname}.ipynb" in links[0]
     else:

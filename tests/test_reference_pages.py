@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO_ROOT, html_path, toc_docnames
+from conftest import REPO_ROOT, book_repository, html_path, toc_docnames
 from test_reproducible import read_notebook
 
 import pwgf_viz
@@ -53,7 +53,7 @@ def test_notebook_download(site_dir, docname) -> None:
 def test_launch_buttons(site_dir, docname) -> None:
     """Binder opens the chapter's MyST file in JupyterLab; Live Code (Thebe) is offered on the page."""
     html = page(docname)
-    binder = f"https://mybinder.org/v2/gh/pwgf-book/pwgf-book/main?urlpath=lab/tree/{docname}.md"
+    binder = f"https://mybinder.org/v2/gh/{book_repository()}/main?urlpath=lab/tree/{docname}.md"
     assert html.find("a", href=binder) is not None
     assert html.find("button", onclick="initThebeSBT()") is not None
 
