@@ -41,6 +41,8 @@
 8. "Open in Colab": Colab opens ``.ipynb`` files only, the chapters are MyST Markdown. The publishing workflow
    pushes notebooks generated from them (``scripts/colab_notebooks.py``) to the branch :data:`NOTEBOOKS_BRANCH`;
    each chapter's Colab button is pointed at its notebook there.
+11. LaTeX numbering like the site's: front and back matter unnumbered, chapters numbered from Part I on, parts
+    unnumbered (:func:`number_like_the_site`, on the ``.tex`` the builder wrote, before jupyter-book runs LaTeX).
 """
 
 from __future__ import annotations
@@ -345,6 +347,57 @@ class ExerciseNumrefsForLatex(SphinxPostTransform):
             node.replace_self(new)
 
 
+#: Captions of the table of contents' unnumbered parts (as on the site: no chapter number in front or back matter).
+UNNUMBERED_PARTS = ("Front matter", "Back matter")
+_PART = re.compile(r"^\\part\{(?P<title>.*)\}$", re.M)
+
+
+def number_like_the_site(tex: str) -> str:
+    """The LaTeX of the book numbered as the site is: chapters 1, 2, ... from Part I on, front and back matter
+    unnumbered, parts unnumbered (their captions say "Part I").
+
+    Sphinx writes each part of ``_toc.yml`` as ``\\part{caption}`` and each chapter as ``\\chapter``, which LaTeX
+    numbers from the first page on (Notation became chapter 1, and every number of the PDF differed from the
+    site's). Setting ``secnumdepth`` to -1 in the unnumbered parts keeps their chapters in the table of contents
+    without a number and without stepping the chapter counter.
+    """
+    seen = []
+
+    def part(match: re.Match) -> str:
+        title = match["title"]
+        seen.append(title)
+        head = rf"\part*{{{title}}}\addcontentsline{{toc}}{{part}}{{{title}}}"
+        if title in UNNUMBERED_PARTS:
+            return head + r"\setcounter{secnumdepth}{-1}"
+        return head + r"\setcounter{secnumdepth}{\pwgfsecnumdepth}"
+
+    out = _PART.sub(part, tex)
+    if not seen:
+        return tex
+    first = out.index(r"\part*{")
+    return out[:first] + r"\edef\pwgfsecnumdepth{\the\value{secnumdepth}}" + "\n" + out[first:]
+
+
+def latex_numbers_like_html(app: Sphinx) -> None:
+    """Item 11: theorem, figure and equation numbers in the PDF as on the site (chapter.n, not chapter.section.n).
+
+    sphinx-jupyterbook-latex sets ``numfig_secnum_depth = 2`` when the table of contents has parts, assuming that
+    the first section number is the part's; here it is the chapter's (numbering continues across parts), so the
+    PDF printed "Theorem 5.2.1" where the site says "Theorem 5.2". Runs after that extension's ``builder-inited``.
+    """
+    if app.builder.name == "latex":
+        app.config.numfig_secnum_depth = 1
+
+
+def renumber_latex(app: Sphinx, exception: Exception | None) -> None:
+    """Item 11: after the LaTeX builder wrote book.tex (jupyter-book runs LaTeX afterwards), number like the site."""
+    if exception is not None or app.builder.name != "latex":
+        return
+    for tex in Path(app.outdir).glob("*.tex"):
+        text = tex.read_text(encoding="utf-8")
+        tex.write_text(number_like_the_site(text), encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     # priority > 500 so this runs after the other extensions have set their config
     app.connect("config-inited", drop_vendor_assets, priority=900)
@@ -357,4 +410,6 @@ def setup(app: Sphinx) -> dict:
     app.add_role("chapter", chapter_role)
     app.add_post_transform(ExerciseNumrefsForLatex)
     app.add_post_transform(AccessibleOutputs)
+    app.connect("builder-inited", latex_numbers_like_html, priority=900)
+    app.connect("build-finished", renumber_latex)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -112,3 +112,32 @@ def test_every_figure_animation_and_explorer_is_printed(pdf: Path) -> None:
     assert printed >= shown, f"{shown} figures, players and fallbacks on the web, {printed} images in the PDF"
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(listing.splitlines()) - 2 >= shown
+
+
+def site_chapter_numbers() -> dict[str, str]:
+    """Chapter title -> number as the site's table of contents (the root page's navigation) shows it."""
+    page = BeautifulSoup(html_path(toc_docnames()[0]).read_text(encoding="utf-8"), "html.parser")
+    numbers = {}
+    for a in page.select("nav.bd-docs-nav a.reference.internal"):
+        match = re.fullmatch(r"(\d+)\.\s+(.+)", a.get_text(" ", strip=True))
+        if match:
+            numbers[match[2]] = match[1]
+    return numbers
+
+
+def test_chapter_and_theorem_numbers_agree_with_the_site(pdf: Path) -> None:
+    """Front matter unnumbered, chapters numbered from Part I on, theorems chapter.n: as on the site."""
+    site = site_chapter_numbers()
+    assert site and site.get("Gradients through discrete randomness") == "1", site
+    contents = "\n".join(page_texts(pdf)[:8])
+    for title, number in site.items():
+        words = title.split()[:4]   # long titles wrap in the table of contents
+        pattern = rf"^{number} {re.escape(' '.join(words))}"
+        assert re.search(pattern, contents, re.M), f"PDF contents lack chapter {number} {title!r}"
+    for unnumbered in ("Notation", "Teaching from this book", "Glossary"):
+        assert re.search(rf"^{re.escape(unnumbered)}\b", contents, re.M), unnumbered
+        assert not re.search(rf"^\d+ {re.escape(unnumbered)}", contents, re.M), f"{unnumbered} is numbered"
+    text = "\n".join(page_texts(pdf))
+    site_theorems = set(re.findall(r"Theorem (\d+\.\d+)\b", html_path("book/st-as-pwgf").read_text(encoding="utf-8")))
+    pdf_theorems = set(re.findall(r"Theorem (5\.\d+(?:\.\d+)*)", text))
+    assert site_theorems and pdf_theorems == site_theorems, (site_theorems, pdf_theorems)
