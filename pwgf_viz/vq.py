@@ -247,7 +247,8 @@ class VQAutoencoder(nn.Module):
         return torch.sigmoid(self.decoder(surrogate.reshape(surrogate.shape[0], -1)))
 
     def training_loss(self, x: torch.Tensor) -> torch.Tensor:
-        r"""Reconstruction MSE plus :math:`\lVert\mathrm{sg}(z) - q\rVert^2 + \beta\lVert z - \mathrm{sg}(q)\rVert^2`."""
+        r"""Reconstruction MSE, plus :math:`\lVert\mathrm{sg}(z) - q\rVert^2` (codebook) and
+        :math:`\beta\lVert z - \mathrm{sg}(q)\rVert^2` (commitment), each a mean over entries."""
         out = self.quantise(x)
         reconstruction = (self.reconstruct(out.surrogate) - x).pow(2).mean()
         codebook = (out.z.detach() - out.q).pow(2).mean()
@@ -352,6 +353,5 @@ def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[st
     return records
 
 
-__all__ = ["DEGENERATE_NORM", "GRADIENTS", "Quantised", "SETTINGS", "Setting", "VQAutoencoder", "check_gradient", "encoder_gradient",
-           "rotation_matrix",
-           "rotation_trick", "run", "run_all", "straight_through"]
+__all__ = ["DEGENERATE_NORM", "GRADIENTS", "Quantised", "SETTINGS", "Setting", "VQAutoencoder", "check_gradient",
+           "encoder_gradient", "rotation_matrix", "rotation_trick", "run", "run_all", "straight_through"]

@@ -22,7 +22,7 @@ def random_triples(n, d, seed):
 @pytest.mark.parametrize("d", [2, 3, 8])
 def test_rotation_matrix_is_a_rotation_taking_z_hat_to_q_hat(d):
     z, q, _ = random_triples(20, d, seed=d)
-    for zi, qi in zip(z, q):
+    for zi, qi in zip(z, q, strict=True):
         R = vq.rotation_matrix(zi, qi)
         assert torch.allclose(R.T @ R, torch.eye(d, dtype=F64), atol=1e-12)
         assert torch.linalg.det(R).item() == pytest.approx(1.0, abs=1e-12)
@@ -39,7 +39,7 @@ def test_rotation_trick_value_and_gradient():
     assert torch.equal(out.detach(), q)
     (out * g).sum().backward()
     expected = torch.stack([(qi.norm() / zi.norm()) * vq.rotation_matrix(zi, qi).T @ gi
-                            for zi, qi, gi in zip(z.detach(), q, g)])
+                            for zi, qi, gi in zip(z.detach(), q, g, strict=True)])
     assert torch.allclose(z.grad, expected, atol=1e-12)
     assert torch.allclose(vq.encoder_gradient(z, q, g, "rotation"), expected, atol=1e-12)
 
