@@ -3,7 +3,7 @@ r"""Vector quantisation with a straight-through or a rotation-trick gradient (ch
 An encoder output :math:`z \in \mathbb R^d` is replaced by its nearest codebook vector
 :math:`q = e_k`, :math:`k = \arg\min_j \lVert z - e_j \rVert`. The map :math:`z \mapsto q` is piecewise constant, so
 its derivative is zero almost everywhere and the encoder needs a surrogate gradient. Both surrogates of this module
-pass the forward value :math:`q` unchanged and differ only in the frozen linear map that carries the gradient at
+pass the forward value :math:`q` unchanged and differ only in the frozen affine map that carries the gradient at
 :math:`q` back to :math:`z` (eq. ``eq-vq-surrogates`` of the chapter):
 
 - ``"st"``, straight-through (van den Oord, Vinyals and Kavukcuoglu 2017): :math:`\tilde q = z + \mathrm{sg}(q - z)`,
@@ -200,8 +200,8 @@ class VQAutoencoder(nn.Module):
     dim : int
         Their dimension :math:`d`.
     codebook_size : int
-        :math:`K`, the number of codebook vectors, initialised uniformly on :math:`[-1/K, 1/K]^d` as in van den
-        Oord et al.'s reference code (the regime where codes go unused).
+        :math:`K`, the number of codebook vectors, initialised uniformly on :math:`[-1/K, 1/K]^d` (a common choice
+        of PyTorch VQ-VAE implementations).
     gradient : {"st", "rotation"}
         The surrogate gradient of the quantiser.
     hidden : int or None, default 64
