@@ -8,15 +8,9 @@ the page's numbers fails the build.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import torch
 
-from .validation import check_array, check_positive
-
-#: What :func:`check` accepts as an answer or an expected value.
-_VALUE_TYPES = (numbers.Real, list, tuple, np.ndarray, torch.Tensor)
+from .validation import VALUE_TYPES, check_array, check_positive
 
 
 def check(answer: object, expected: object, *, rtol: float = 1e-6, atol: float = 1e-9,
@@ -29,8 +23,8 @@ def check(answer: object, expected: object, *, rtol: float = 1e-6, atol: float =
     """
     if not isinstance(exercise, str):
         raise TypeError(f"exercise must be a string naming the exercise; got {type(exercise).__name__}")
-    a = check_array(answer, "answer", types=_VALUE_TYPES)
-    e = check_array(expected, "expected", types=_VALUE_TYPES)
+    a = check_array(answer, "answer", types=VALUE_TYPES)
+    e = check_array(expected, "expected", types=VALUE_TYPES)
     if a.shape != e.shape:
         raise ValueError(f"answer must have the shape of the expected value {e.shape}; got {a.shape}")
     rtol = check_positive(rtol, "rtol")

@@ -20,6 +20,8 @@ FAMILIES = ("bernoulli", "categorical", "poisson")
 MAX_SAMPLES = 10_000_000
 #: Largest number of sampled scalars (samples times parameter size) a single call may hold.
 MAX_ELEMENTS = 50_000_000
+#: What a number-or-array argument may be (before :func:`check_array` looks at its values).
+VALUE_TYPES = (numbers.Real, list, tuple, np.ndarray, torch.Tensor)
 
 
 def check_family(family: object) -> str:
@@ -40,16 +42,8 @@ def as_parameter(theta: object, name: str = "theta") -> torch.Tensor:
     """
     if isinstance(theta, torch.Tensor):
         tensor = theta
-    elif isinstance(theta, bool) or isinstance(theta, np.bool_):
-        raise TypeError(f"{name} must be a real number or a floating tensor; got a bool")
-    elif isinstance(theta, numbers.Real | list | tuple | np.ndarray):
-        array = np.asarray(theta)
-        if array.dtype == object or array.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-        tensor = torch.as_tensor(array, dtype=torch.float64)
     else:
-        raise TypeError(f"{name} must be a float, a list, a NumPy array or a torch tensor; "
-                        f"got {type(theta).__name__}")
+        tensor = torch.as_tensor(check_array(theta, name, types=VALUE_TYPES), dtype=torch.float64)
     if not tensor.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor (float32 or float64); got {tensor.dtype}")
     if tensor.numel() == 0:
