@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .validation import check_count, check_positive
-from .wasserstein_ball import _as_array, _check_cost, project_wasserstein_ball
+from .validation import check_array, check_count, check_positive
+from .wasserstein_ball import _check_cost, project_wasserstein_ball
 
 BALLS = ("linf", "wasserstein")
 
@@ -51,7 +51,7 @@ class AttackResult:
 
 
 def _check_radii(radii: object) -> np.ndarray:
-    radii = _as_array(radii, "radii")
+    radii = check_array(radii, "radii")
     if radii.ndim != 1 or (radii <= 0).any() or (np.diff(radii) <= 0).any():
         raise ValueError("radii must be a 1-D increasing sequence of numbers > 0")
     return radii
@@ -70,7 +70,7 @@ def radius_attack(model: torch.nn.Module, images: object, labels: object, *, bal
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if ball not in BALLS:
         raise ValueError(f"ball must be one of {BALLS}; got {ball!r}")
-    images = _as_array(images, "images")
+    images = check_array(images, "images")
     if images.ndim != 2 or images.min() < 0 or images.max() > 1:
         raise ValueError("images must have shape (batch, n) with pixels in [0, 1]")
     labels = np.asarray(labels)

@@ -8,30 +8,9 @@ the page's numbers fails the build.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import torch
 
-from .validation import check_positive
-
-
-def _as_array(value: object, name: str) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be a number or an array of numbers; got a bool")
-    if not isinstance(value, numbers.Real | list | tuple | np.ndarray):
-        raise TypeError(f"{name} must be a number, a list, a NumPy array or a torch tensor; "
-                        f"got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array.astype(float)
+from .validation import VALUE_TYPES, check_array, check_positive
 
 
 def check(answer: object, expected: object, *, rtol: float = 1e-6, atol: float = 1e-9,
@@ -44,8 +23,8 @@ def check(answer: object, expected: object, *, rtol: float = 1e-6, atol: float =
     """
     if not isinstance(exercise, str):
         raise TypeError(f"exercise must be a string naming the exercise; got {type(exercise).__name__}")
-    a = _as_array(answer, "answer")
-    e = _as_array(expected, "expected")
+    a = check_array(answer, "answer", types=VALUE_TYPES)
+    e = check_array(expected, "expected", types=VALUE_TYPES)
     if a.shape != e.shape:
         raise ValueError(f"answer must have the shape of the expected value {e.shape}; got {a.shape}")
     rtol = check_positive(rtol, "rtol")

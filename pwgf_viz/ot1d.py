@@ -25,38 +25,9 @@ import numpy as np
 import torch
 
 from .exact import POISSON_TAIL, poisson_truncation
-from .validation import check_positive
+from .validation import check_array, check_positive, normalise_weights
 
 OT_FAMILIES = ("bernoulli", "poisson")
-
-
-def _as_points(values: object, name: str) -> np.ndarray:
-    """``values`` as a non-empty 1-D float64 array of finite reals, else raise."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array.astype(np.float64)
-
-
-def _as_weights(weights: object, size: int, name: str) -> np.ndarray:
-    """``weights`` (``None`` for uniform) as probabilities: ``size`` finite values >= 0, divided by their sum."""
-    if weights is None:
-        return np.full(size, 1.0 / size)
-    array = _as_points(weights, name)
-    if array.size != size:
-        raise ValueError(f"{name} must have one weight per support point ({size}); got {array.size}")
-    if (array < 0).any():
-        raise ValueError(f"{name} must be >= 0; got minimum {array.min():.4g}")
-    total = array.sum()
-    if not total > 0:
-        raise ValueError(f"{name} must have a positive sum; got {total:.4g}")
-    return array / total
 
 
 def _check_order(p: object) -> float:
@@ -65,23 +36,6 @@ def _check_order(p: object) -> float:
     if p < 1:
         raise ValueError(f"p is the order of W_p and must be a finite number >= 1; got {p}")
     return p
-
-
-def _check_probability(theta: object, name: str) -> np.ndarray:
-    """Bernoulli probabilities: real numbers (or an array of them) in the closed interval [0, 1]."""
-    if isinstance(theta, bool | np.bool_):
-        raise TypeError(f"{name} must be a probability in [0, 1]; got a bool")
-    if isinstance(theta, torch.Tensor):
-        theta = theta.detach().cpu().numpy()
-    array = np.asarray(theta)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a probability in [0, 1]; got {type(theta).__name__} of dtype {array.dtype}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not (np.isfinite(array).all() and ((array >= 0) & (array <= 1)).all()):
-        raise ValueError(f"{name} must lie in the closed interval [0, 1]; got values in "
-                         f"[{array.min():.4g}, {array.max():.4g}]")
-    return array.astype(np.float64)
 
 
 def discrete_distribution(family: str, theta: object, tail: float = POISSON_TAIL) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +54,7 @@ def discrete_distribution(family: str, theta: object, tail: float = POISSON_TAIL
     if family not in OT_FAMILIES:
         raise ValueError(f"family must be one of {OT_FAMILIES}; got {family!r}")
     if family == "bernoulli":
-        prob = _check_probability(theta, "theta")
+        prob = check_array(theta, "theta", minimum=0, maximum=1)
         if prob.ndim != 0:
             raise ValueError(f"theta must be a single probability; got shape {prob.shape}")
         return np.array([0.0, 1.0]), np.array([1.0 - float(prob), float(prob)])
@@ -132,10 +86,10 @@ def quantile_wasserstein(x: object, y: object, a: object = None, b: object = Non
     with :math:`F_\mu^{-1}(u) = x_{(i)}` for the first sorted index :math:`i` with :math:`A_i \ge u`. Returns
     :math:`W_p` (not its :math:`p`-th power, unlike ``ot.wasserstein_1d`` and ``ot.emd2``).
     """
-    x = _as_points(x, "x")
-    y = _as_points(y, "y")
-    a = _as_weights(a, x.size, "a")
-    b = _as_weights(b, y.size, "b")
+    x = check_array(x, "x", ndim=1)
+    y = check_array(y, "y", ndim=1)
+    a = normalise_weights(a, x.size, "a")
+    b = normalise_weights(b, y.size, "b")
     p = _check_order(p)
     ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
     x, a, y, b = x[ox], a[ox], y[oy], b[oy]
@@ -155,8 +109,8 @@ def bernoulli_wasserstein(theta1: object, theta2: object, p: float = 2.0) -> np.
     :math:`|\theta_1 - \theta_2|` and agree elsewhere. ``theta1`` and ``theta2`` are probabilities in
     :math:`[0, 1]` (numbers or arrays that broadcast); returns a float for scalar input, else an array.
     """
-    t1 = _check_probability(theta1, "theta1")
-    t2 = _check_probability(theta2, "theta2")
+    t1 = check_array(theta1, "theta1", minimum=0, maximum=1)
+    t2 = check_array(theta2, "theta2", minimum=0, maximum=1)
     p = _check_order(p)
     out = np.abs(t1 - t2) ** (1.0 / p)
     return float(out) if out.ndim == 0 else out

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
 from .projection import bernoulli_mean_matching_step
-from .validation import check_count
+from .validation import check_array, check_count
 
 #: One colour per estimator, the same in every figure of the book.
 COLORS: Mapping[str, str] = {
@@ -36,21 +36,6 @@ COLORS: Mapping[str, str] = {
 }
 
 
-def _finite_array(values: object, name: str) -> np.ndarray:
-    """``values`` as a non-empty, finite 1-D float array, else a ValueError/TypeError naming ``name``."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    try:
-        array = np.asarray(values, dtype=float).reshape(-1)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must hold real numbers; got {type(values).__name__}") from error
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array
-
-
 def _finite_number(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real | np.floating | torch.Tensor):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
@@ -69,7 +54,8 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
     """
     if not samples:
         raise ValueError("samples must map at least one estimator name to its estimates")
-    arrays = {name: _finite_array(values, f"samples[{name!r}]") for name, values in samples.items()}
+    # Any shape is accepted and flattened: the histogram pools every estimate.
+    arrays = {name: check_array(values, f"samples[{name!r}]").reshape(-1) for name, values in samples.items()}
     exact = _finite_number(exact, "exact")
     if st_mean is not None:
         st_mean = _finite_number(st_mean, "st_mean")
@@ -177,7 +163,7 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
         for name, curve in series.items():
             if len(curve) != 4:
                 raise ValueError(f"panels[{title!r}][{name!r}] must be (steps, mean, low, high)")
-            steps, mean, low, high = (_finite_array(a, f"panels[{title!r}][{name!r}]") for a in curve)
+            steps, mean, low, high = (check_array(a, f"panels[{title!r}][{name!r}]").reshape(-1) for a in curve)
             if not len(steps) == len(mean) == len(low) == len(high):
                 raise ValueError(f"panels[{title!r}][{name!r}]: steps, mean, low and high must have one length")
             color = COLORS.get(name, "#555555")

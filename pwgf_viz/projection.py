@@ -24,7 +24,14 @@ from scipy import optimize, special, stats
 
 from .objectives import Objective
 from .ot1d import discrete_distribution, quantile_wasserstein
-from .validation import check_objective, check_parameter, check_positive, evaluate_objective
+from .validation import (
+    check_array,
+    check_objective,
+    check_parameter,
+    check_positive,
+    evaluate_objective,
+    normalise_weights,
+)
 
 
 class BernoulliStep(NamedTuple):
@@ -74,7 +81,7 @@ def particle_step(f: Objective, points: object, step: float) -> np.ndarray:
     """
     f = check_objective(f)
     step = check_positive(step, "step")
-    z = torch.as_tensor(_points(points, "points"), dtype=torch.float64).clone().requires_grad_(True)
+    z = torch.as_tensor(check_array(points, "points", scalar=False), dtype=torch.float64).clone().requires_grad_(True)
     values = evaluate_objective(f, z)
     if not values.requires_grad:
         raise TypeError("f must be differentiable in its input (build it from torch operations): "
@@ -85,32 +92,6 @@ def particle_step(f: Objective, points: object, step: float) -> np.ndarray:
     if not np.isfinite(moved).all():
         raise ValueError(f"step = {step:g} moves the particles out of the finite range (or f' is not finite there)")
     return moved
-
-
-def _points(points: object, name: str) -> np.ndarray:
-    """``points`` as a float64 array with at least one row and finite entries."""
-    if isinstance(points, torch.Tensor):
-        points = points.detach().cpu().numpy()
-    array = np.asarray(points)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    if array.ndim == 0 or array.shape[0] == 0:
-        raise ValueError(f"{name} must be an array of shape (n, ...) with n >= 1; got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array.astype(np.float64)
-
-
-def _weights(weights: object, n: int) -> np.ndarray:
-    """Particle weights: ``None`` (uniform) or ``n`` finite values >= 0 with a positive sum, normalised."""
-    if weights is None:
-        return np.full(n, 1.0 / n)
-    array = _points(weights, "weights")
-    if array.shape != (n,):
-        raise ValueError(f"weights must have one entry per particle, shape ({n},); got shape {array.shape}")
-    if (array < 0).any() or not array.sum() > 0:
-        raise ValueError("weights must be >= 0 with a positive sum")
-    return array / array.sum()
 
 
 def simplex_projection(v: np.ndarray) -> np.ndarray:
@@ -145,8 +126,8 @@ def project_mean(family: str, points: object, weights: object = None) -> np.ndar
     """
     if not isinstance(family, str) or family not in MEAN_FAMILIES:
         raise ValueError(f"family must be one of {MEAN_FAMILIES}; got {family!r}")
-    z = _points(points, "points")
-    w = _weights(weights, z.shape[0])
+    z = check_array(points, "points", scalar=False)
+    w = normalise_weights(weights, z.shape[0], "weights")
     mean = np.tensordot(w, z, axes=1)
     if family == "categorical":
         if z.ndim != 2 or z.shape[1] < 2:
@@ -181,8 +162,8 @@ def cell_w2(left_a: object, mass_a: object, left_b: object, mass_b: object) -> f
     cell ends; between merged breakpoints :math:`(F_a^{-1} - F_b^{-1})^2` is a quadratic, integrated exactly by
     two-point Gauss-Legendre at interior levels (so jumps of the quantiles at the breakpoints do not matter).
     """
-    la, lb = _points(left_a, "left_a"), _points(left_b, "left_b")
-    ma, mb = _weights(mass_a, la.shape[0]), _weights(mass_b, lb.shape[0])
+    la, lb = check_array(left_a, "left_a", scalar=False), check_array(left_b, "left_b", scalar=False)
+    ma, mb = normalise_weights(mass_a, la.shape[0], "mass_a"), normalise_weights(mass_b, lb.shape[0], "mass_b")
     levels = []
     for left, mass in ((la, ma), (lb, mb)):
         breaks = np.unique(np.concatenate([left, left + 1]))
@@ -252,10 +233,8 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
     """
     if not isinstance(family, str) or family not in W2_FAMILIES:
         raise ValueError(f"family must be one of {W2_FAMILIES}; got {family!r}")
-    z = _points(points, "points")
-    if z.ndim != 1:
-        raise ValueError(f"points must be a 1-D array of particle positions; got shape {z.shape}")
-    w = _weights(weights, z.shape[0])
+    z = check_array(points, "points", ndim=1)
+    w = normalise_weights(weights, z.shape[0], "weights")
     if family == "gaussian":
         return gaussian_w2_projection(z, w)
     if family == "bernoulli":

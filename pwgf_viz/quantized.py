@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from .validation import check_count, check_positive
+from .validation import check_array, check_count, check_positive
 
 #: The proxies whose derivative replaces :math:`\sigma'` in the coarse gradient.
 STES = ("identity", "relu", "clipped_relu")
@@ -38,19 +38,8 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
 def _vector(value: object, name: str, size: int | None = None) -> np.ndarray:
-    """A finite float64 vector, of length ``size`` when given."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, list | tuple | np.ndarray):
-        raise TypeError(f"{name} must be a 1-D list or NumPy array of real numbers; got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D vector; got shape {array.shape}")
-    if size is not None and array.size != size:
-        raise ValueError(f"{name} must have length {size} (like the matching teacher weights); got {array.size}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array.astype(np.float64)
+    """A finite float64 vector (a list or NumPy array: this module is NumPy-only), of length ``size`` when given."""
+    return check_array(value, name, ndim=1, shape=None if size is None else (size,), types=(list, tuple, np.ndarray))
 
 
 def _weights(v: object, w: object, v_star: object, w_star: object) -> tuple[np.ndarray, ...]:
@@ -220,11 +209,7 @@ def coarse_gradient_samples(ste: str, v: object, w: object, v_star: object, w_st
     """
     ste = check_ste(ste)
     v, w, v_star, w_star = _weights(v, w, v_star, w_star)
-    z = np.asarray(z)
-    if z.ndim != 3 or z.shape[1:] != (v.size, w.size) or z.shape[0] == 0:
-        raise ValueError(f"z must have shape (batch, m, n) = (batch, {v.size}, {w.size}); got {z.shape}")
-    if z.dtype.kind != "f" or not np.all(np.isfinite(z)):
-        raise ValueError("z must hold finite floating-point inputs")
+    z = check_array(z, "z", shape=(None, v.size, w.size))
     return _sample_gradients(ste, v, w, v_star, w_star, z)
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from .validation import check_array, check_count
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the experiment scripts write their result files (committed: small JSON).
@@ -78,12 +79,7 @@ def load_results(name: str, folder: str | Path | None = None) -> dict | None:
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (``nan`` for a single value) of finite numbers."""
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise TypeError(f"values must be a sequence of numbers; got {type(values).__name__}")
-    if not values:
-        raise ValueError("values must not be empty")
-    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
-        raise ValueError("values must be finite real numbers")
+    values = check_array(values, "values", ndim=1, types=(Sequence,)).tolist()
     mean = math.fsum(values) / len(values)
     if len(values) == 1:
         return mean, math.nan
@@ -101,8 +97,7 @@ def summary_table(records: Sequence[Mapping[str, object]], row: str, columns: Se
         raise TypeError(f"row must be a record key (string); got {type(row).__name__}")
     if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
         raise ValueError("columns must be a non-empty list of record keys")
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 12:
-        raise ValueError(f"digits must be an integer from 0 to 12; got {digits!r}")
+    digits = check_count(digits, "digits", minimum=0, maximum=12)
     if not records:
         raise ValueError("records must not be empty")
     groups: dict[object, list[Mapping[str, object]]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -20,6 +20,8 @@ FAMILIES = ("bernoulli", "categorical", "poisson")
 MAX_SAMPLES = 10_000_000
 #: Largest number of sampled scalars (samples times parameter size) a single call may hold.
 MAX_ELEMENTS = 50_000_000
+#: What a number-or-array argument may be (before :func:`check_array` looks at its values).
+VALUE_TYPES = (numbers.Real, list, tuple, np.ndarray, torch.Tensor)
 
 
 def check_family(family: object) -> str:
@@ -40,16 +42,8 @@ def as_parameter(theta: object, name: str = "theta") -> torch.Tensor:
     """
     if isinstance(theta, torch.Tensor):
         tensor = theta
-    elif isinstance(theta, bool) or isinstance(theta, np.bool_):
-        raise TypeError(f"{name} must be a real number or a floating tensor; got a bool")
-    elif isinstance(theta, numbers.Real | list | tuple | np.ndarray):
-        array = np.asarray(theta)
-        if array.dtype == object or array.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-        tensor = torch.as_tensor(array, dtype=torch.float64)
     else:
-        raise TypeError(f"{name} must be a float, a list, a NumPy array or a torch tensor; "
-                        f"got {type(theta).__name__}")
+        tensor = torch.as_tensor(check_array(theta, name, types=VALUE_TYPES), dtype=torch.float64)
     if not tensor.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor (float32 or float64); got {tensor.dtype}")
     if tensor.numel() == 0:
@@ -98,6 +92,144 @@ def check_positive(value: object, name: str) -> float:
     if not (math.isfinite(float(value)) and float(value) > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value}")
     return float(value)
+
+
+#: How :func:`check_array` names the types it may be asked to accept.
+_TYPE_NAMES: dict[type, str] = {numbers.Real: "a number", list: "a list", tuple: "a tuple", Sequence: "a sequence",
+                                np.ndarray: "a NumPy array", torch.Tensor: "a torch tensor"}
+
+
+def _one_of(phrases: Sequence[str]) -> str:
+    """``"a, b or c"``."""
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def _shape_text(shape: tuple[int | None, ...]) -> str:
+    """A shape pattern as it is printed in errors: ``None`` (any length) is shown as ``any``."""
+    entries = ["any" if size is None else str(size) for size in shape]
+    return "(" + ", ".join(entries) + ("," if len(entries) == 1 else "") + ")"
+
+
+def _check_layout(array: np.ndarray, name: str, ndim: int | tuple[int, ...] | None,
+                  shape: tuple[int | None, ...] | None, scalar: bool, nonempty: bool) -> None:
+    """Raise a ValueError naming ``name`` unless ``array`` has the required dimensions, shape and size."""
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in allowed:
+            raise ValueError(f"{name} must be a {_one_of([f'{d}-D' for d in allowed])} array; "
+                             f"got shape {array.shape}")
+    if shape is not None and (array.ndim != len(shape) or any(
+            size is not None and size != got for size, got in zip(shape, array.shape, strict=True))):
+        raise ValueError(f"{name} must have shape {_shape_text(shape)}; got shape {array.shape}")
+    if not scalar and array.ndim == 0:
+        raise ValueError(f"{name} must be an array of shape (n, ...), not a single number")
+    if nonempty and array.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
+
+
+def _check_bounds(array: np.ndarray, name: str, minimum: float | None, maximum: float | None) -> None:
+    """Raise a ValueError naming ``name`` unless every entry of ``array`` lies in ``[minimum, maximum]``."""
+    if array.size == 0:
+        return
+    low, high = array.min(), array.max()
+    if minimum is not None and maximum is not None:
+        if low < minimum or high > maximum:
+            raise ValueError(f"{name} must lie in the closed interval [{minimum:g}, {maximum:g}]; "
+                             f"got values in [{low:.4g}, {high:.4g}]")
+    elif minimum is not None and low < minimum:
+        raise ValueError(f"{name} must be >= {minimum:g}; got minimum {low:.4g}")
+    elif maximum is not None and high > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}; got maximum {high:.4g}")
+
+
+def check_array(value: object, name: str, *, ndim: int | tuple[int, ...] | None = None,
+                shape: tuple[int | None, ...] | None = None, minimum: float | None = None,
+                maximum: float | None = None, nonempty: bool = True, scalar: bool = True,
+                types: tuple[type, ...] | None = None) -> np.ndarray:
+    """Return ``value`` as a float64 NumPy array of finite real numbers, else raise naming ``name``.
+
+    Numbers, (nested) lists, NumPy arrays and torch tensors (detached, moved to the CPU) are converted; booleans,
+    strings, complex numbers and object arrays are refused, as are NaN and infinite entries.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check.
+    name : str
+        The argument's name, as the caller's signature spells it; every error message starts with it.
+    ndim : int or tuple of int, optional
+        The accepted number(s) of dimensions; any when ``None``.
+    shape : tuple of int or None, optional
+        The required shape; an entry ``None`` accepts any length along that axis.
+    minimum, maximum : float, optional
+        Inclusive bounds on every entry.
+    nonempty : bool, default True
+        Refuse arrays with no entries.
+    scalar : bool, default True
+        Accept a single number (a 0-d array); ``False`` requires at least one axis, shape ``(n, ...)``.
+    types : tuple of type, optional
+        When given, ``value`` itself must be an instance of one of these (checked before any conversion), e.g.
+        ``(list, tuple, np.ndarray)`` for a function that takes no tensors and no bare numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new float64 array with the values of ``value``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not of an accepted type, is a bool, or does not hold real numbers.
+    ValueError
+        ``value`` is ragged, has the wrong dimensions, shape or size, holds NaN or infinite values, or an entry
+        lies outside ``[minimum, maximum]``.
+    """
+    if types is not None and not isinstance(value, types):
+        raise TypeError(f"{name} must be {_one_of([_TYPE_NAMES.get(t, t.__name__) for t in types])}; "
+                        f"got {type(value).__name__}")
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must hold real numbers; got a bool")
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # NumPy >= 1.24 refuses ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of real numbers (every row of one length); "
+                         f"got a ragged {type(value).__name__}") from error
+    if array.dtype == object or array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers; got {type(value).__name__} of dtype {array.dtype}")
+    _check_layout(array, name, ndim, shape, scalar, nonempty)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite; got NaN or infinite values")
+    _check_bounds(array, name, minimum, maximum)
+    return array.astype(np.float64)
+
+
+def normalise_weights(weights: object, n: int, name: str) -> np.ndarray:
+    """Weights of ``n`` points as probabilities: ``None`` gives uniform weights, else ``n`` finite values >= 0
+    with a positive sum, divided by that sum.
+
+    Parameters
+    ----------
+    weights : object
+        ``None`` or ``n`` real numbers (list, NumPy array or torch tensor of shape ``(n,)``).
+    n : int
+        The number of points the weights belong to (>= 1).
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(n,)``, entries >= 0 summing to 1.
+    """
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    array = check_array(weights, name, shape=(n,), minimum=0)
+    total = array.sum()
+    if not total > 0:
+        raise ValueError(f"{name} must have a positive sum; got {total:.4g}")
+    return array / total
 
 
 def check_objective(f: object) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -35,7 +35,7 @@ import ot
 import torch
 from scipy import optimize, special
 
-from .validation import check_count, check_positive
+from .validation import check_array, check_count, check_positive
 
 #: Largest number of plan entries (support of x times pixels) :func:`exact_projection` accepts.
 MAX_EXACT_VARIABLES = 1_000
@@ -45,29 +45,9 @@ MASS_TOL = 1e-6
 CHECK_EVERY = 5
 
 
-def _as_array(value: object, name: str) -> np.ndarray:
-    """``value`` as a float64 array of finite reals, else raise."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be an array of real numbers; got a bool")
-    array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers; got {type(value).__name__} of dtype {array.dtype}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got NaN or infinite values")
-    return array.astype(np.float64)
-
-
 def _check_distribution(x: object, name: str = "x") -> np.ndarray:
     """Masses >= 0 along the last axis summing to 1 (within ``MASS_TOL``)."""
-    x = _as_array(x, name)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"{name} must have shape (n,) or (batch, n); got shape {x.shape}")
-    if (x < 0).any():
-        raise ValueError(f"{name} holds masses and must be >= 0; got minimum {x.min():.4g}")
+    x = check_array(x, name, ndim=(1, 2), minimum=0)
     sums = x.sum(-1)
     if np.abs(sums - 1).max() > MASS_TOL:
         raise ValueError(f"{name} must sum to 1 along its last axis (divide the image by its total mass); "
@@ -76,12 +56,8 @@ def _check_distribution(x: object, name: str = "x") -> np.ndarray:
 
 
 def _check_cost(cost: object, n: int) -> np.ndarray:
-    cost = _as_array(cost, "cost")
-    if cost.shape != (n, n):
-        raise ValueError(f"cost must be an (n, n) matrix with n = {n} pixels; got shape {cost.shape}")
-    if (cost < 0).any():
-        raise ValueError(f"cost must be >= 0; got minimum {cost.min():.4g}")
-    return cost
+    """The ``(n, n)`` ground cost between ``n`` pixels, entries >= 0."""
+    return check_array(cost, "cost", shape=(n, n), minimum=0)
 
 
 def pixel_cost(height: int, width: int, p: float = 2.0) -> np.ndarray:
@@ -141,7 +117,7 @@ def project_wasserstein_ball(w: object, x: object, cost: object, eps: float, lam
     at most ``max_iter`` sweeps (``converged`` says whether the tolerance was reached).
     """
     x = _check_distribution(x)
-    w = _as_array(w, "w")
+    w = check_array(w, "w")
     if w.shape != x.shape:
         raise ValueError(f"w must have the shape of x {x.shape}; got {w.shape}")
     single = x.ndim == 1
@@ -161,7 +137,7 @@ def project_wasserstein_ball(w: object, x: object, cost: object, eps: float, lam
     else:
         if not isinstance(warm_start, tuple | list) or len(warm_start) != 2:
             raise TypeError("warm_start must be a pair (beta, psi) from an earlier BallProjection, or None")
-        beta0, psi0 = _as_array(warm_start[0], "warm_start beta"), _as_array(warm_start[1], "warm_start psi")
+        beta0, psi0 = check_array(warm_start[0], "warm_start beta"), check_array(warm_start[1], "warm_start psi")
         if beta0.shape != w.shape or psi0.shape != x.shape[:-1]:
             raise ValueError(f"warm_start must be (beta, psi) of shapes {w.shape} and {x.shape[:-1]}; "
                              f"got {beta0.shape} and {psi0.shape}")
@@ -217,7 +193,7 @@ def exact_projection(w: object, x: object, cost: object, eps: float) -> tuple[np
     ``MAX_EXACT_VARIABLES`` plan entries. Raises if SLSQP does not report success.
     """
     x = _check_distribution(x)
-    w = _as_array(w, "w")
+    w = check_array(w, "w")
     if x.ndim != 1 or w.shape != x.shape:
         raise ValueError(f"x and w must be single points of the same shape (n,); got {x.shape} and {w.shape}")
     cost = _check_cost(cost, x.size)
@@ -257,7 +233,7 @@ def entropic_gap_bound(plan: object, x: object, lam: float) -> float:
     sums ``x``.
     """
     x = _check_distribution(x)
-    plan = _as_array(plan, "plan")
+    plan = check_array(plan, "plan")
     if x.ndim != 1 or plan.shape != (x.size, x.size):
         raise ValueError(f"plan must be one (n, n) coupling and x one distribution (n,); got {plan.shape}, {x.shape}")
     if (plan < 0).any():

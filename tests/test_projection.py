@@ -254,7 +254,7 @@ def test_st_bias_poisson_constant_curvature(rate):
     (lambda: project_w2("bernoulli", [[0.0, 1.0]]), ValueError, "1-D"),
     (lambda: project_w2("poisson", [1.0, 2.0], bracket=(3.0, 1.0)), ValueError, "bracket"),
     (lambda: project_w2("poisson", [1.0, 2.0], bracket=(0.0, 1.0)), ValueError, "bracket"),
-    (lambda: cell_w2([0.0], [1.0], [0.0, 1.0], [1.0]), ValueError, "weights"),
+    (lambda: cell_w2([0.0], [1.0], [0.0, 1.0], [1.0]), ValueError, "mass_b"),
 ])
 def test_bad_input_is_rejected(call, error, match):
     with pytest.raises(error, match=match):

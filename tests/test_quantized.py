@@ -149,10 +149,10 @@ def test_identity_leaves_the_spurious_minimum() -> None:
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: q.population_loss([1.0, 2.0], [1.0, 0.0], [1.0], [1.0, 0.0]), "v must have length 1"),
+        (lambda: q.population_loss([1.0, 2.0], [1.0, 0.0], [1.0], [1.0, 0.0]), r"v must have shape \(1,\)"),
         (lambda: q.population_loss([1.0], [0.0, 0.0], [1.0], [1.0, 0.0]), "w must be a non-zero"),
         (lambda: q.population_loss([np.nan], [1.0, 0.0], [1.0], [1.0, 0.0]), "v must be finite"),
-        (lambda: q.population_gradient([1.0], [1.0, 0.0], [1.0], np.zeros((2, 2))), "w_star must be a non-empty 1-D"),
+        (lambda: q.population_gradient([1.0], [1.0, 0.0], [1.0], np.zeros((2, 2))), "w_star must be a 1-D array"),
         (lambda: q.expected_coarse_gradient("sign", [1.0], [1.0], [1.0], [1.0]), "ste must be one of"),
         (lambda: q.expected_coarse_gradient("exact", [1.0], [1.0], [1.0], [1.0]), "ste must be one of"),
         (lambda: q.coarse_gradient_samples("relu", [1.0], [1.0], [1.0], [1.0], np.zeros((3, 2, 1))), "z must have"),
@@ -173,7 +173,7 @@ def test_bad_input_value_errors(call, match: str) -> None:
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: q.population_loss(1.0, [1.0], [1.0], [1.0]), "v must be a 1-D"),
+        (lambda: q.population_loss(1.0, [1.0], [1.0], [1.0]), "v must be a list, a tuple or a NumPy array"),
         (lambda: q.population_loss(["a"], [1.0], [1.0], [1.0]), "v must hold real numbers"),
         (lambda: q.train(3, [1.0], [1.0], [1.0], [1.0], lr=0.1, steps=3), "ste must be a string"),
         (lambda: q.train("relu", [1.0], [1.0], [1.0], [1.0], lr=0.1, steps=2.5), "steps must be an integer"),

@@ -5,6 +5,9 @@ Also: Python numbers, lists and NumPy arrays are accepted as ``theta`` and give 
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 import torch
@@ -20,6 +23,7 @@ from pwgf_viz import (
     sample_st,
     surrogate,
 )
+from pwgf_viz.validation import check_array, normalise_weights
 
 F64 = torch.float64
 BAD = (ValueError, TypeError)
@@ -421,3 +425,104 @@ def test_list_and_array_theta(family, values):
             a = sample_gumbel_softmax(family, theta, temperature=0.4)
             torch.manual_seed(0)
             assert torch.equal(a, sample_gumbel_softmax(family, tensor, temperature=0.4))
+
+
+# --- check_array and normalise_weights: the one array checker every module calls ---------------------------------
+
+@pytest.mark.parametrize("value", [0.5, 3, [1, 2], (1.0, 2.0), [[1.0], [2.0]], np.arange(3, dtype=np.int32),
+                                   np.float32(1.5), torch.tensor([1.0, 2.0], requires_grad=True)])
+def test_check_array_converts_real_input_to_float64(value):
+    array = check_array(value, "v")
+    expected = value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    assert array.dtype == np.float64
+    assert np.array_equal(array, expected)
+
+
+def test_check_array_returns_a_copy():
+    value = np.array([1.0, 2.0])
+    array = check_array(value, "v")
+    array[0] = 5.0
+    assert value[0] == 1.0
+
+
+@pytest.mark.parametrize(("value", "error", "match"), [
+    (True, TypeError, "v must hold real numbers; got a bool"),
+    (np.bool_(False), TypeError, "v must hold real numbers; got a bool"),
+    ([True, False], TypeError, "v must hold real numbers"),
+    ("1.5", TypeError, "v must hold real numbers"),
+    (None, TypeError, "v must hold real numbers"),
+    ([1.0, None], TypeError, "v must hold real numbers"),
+    ([1 + 2j], TypeError, "v must hold real numbers"),
+    (torch.tensor([1, 0], dtype=torch.bool), TypeError, "v must hold real numbers"),
+    ([[1.0, 2.0], [3.0]], ValueError, "v must be a rectangular array"),
+    ([], ValueError, "v must not be empty"),
+    (np.zeros((2, 0)), ValueError, "v must not be empty"),
+    ([1.0, float("nan")], ValueError, "v must be finite"),
+    (torch.tensor([float("inf")]), ValueError, "v must be finite"),
+])
+def test_check_array_refuses_what_is_not_an_array_of_finite_reals(value, error, match):
+    with pytest.raises(error, match=match):
+        check_array(value, "v")
+
+
+@pytest.mark.parametrize(("value", "options", "match"), [
+    ([[1.0, 2.0]], {"ndim": 1}, r"v must be a 1-D array; got shape \(1, 2\)"),
+    (2.0, {"ndim": (1, 2)}, r"v must be a 1-D or 2-D array; got shape \(\)"),
+    ([1.0, 2.0], {"shape": (3,)}, r"v must have shape \(3,\); got shape \(2,\)"),
+    ([[1.0, 2.0]], {"shape": (None, 3)}, r"v must have shape \(any, 3\); got shape \(1, 2\)"),
+    ([1.0, 2.0], {"shape": (None, 2)}, r"v must have shape \(any, 2\)"),
+    (2.0, {"scalar": False}, r"v must be an array of shape \(n, \.\.\.\)"),
+    ([0.5, -0.1], {"minimum": 0}, "v must be >= 0; got minimum -0.1"),
+    ([0.5, 1.5], {"maximum": 1}, "v must be <= 1; got maximum 1.5"),
+    ([0.5, 1.5], {"minimum": 0, "maximum": 1},
+     r"v must lie in the closed interval \[0, 1\]; got values in \[0.5, 1.5\]"),
+    ([-2.0], {"minimum": 0, "maximum": 1}, r"v must lie in the closed interval \[0, 1\]"),
+])
+def test_check_array_options_refuse_bad_input(value, options, match):
+    with pytest.raises(ValueError, match=match):
+        check_array(value, "v", **options)
+
+
+@pytest.mark.parametrize(("value", "options"), [
+    ([1.0, 2.0], {"ndim": 1, "shape": (None,)}),
+    ([[1.0, 2.0]], {"ndim": (1, 2), "shape": (1, 2)}),
+    ([], {"nonempty": False}),
+    (np.zeros((2, 0)), {"nonempty": False, "scalar": False}),
+    ([0.0, 1.0], {"minimum": 0, "maximum": 1}),
+    ([1.0], {"types": (list,)}),
+])
+def test_check_array_options_accept_good_input(value, options):
+    assert check_array(value, "v", **options).shape == np.shape(value)
+
+
+@pytest.mark.parametrize(("value", "types", "match"), [
+    (1.0, (list, tuple, np.ndarray), "v must be a list, a tuple or a NumPy array; got float"),
+    (torch.zeros(2), (list, np.ndarray), "v must be a list or a NumPy array; got Tensor"),
+    (np.zeros(2), (Sequence,), "v must be a sequence; got ndarray"),
+    (range(3), (numbers.Real, list, tuple, np.ndarray, torch.Tensor),
+     "v must be a number, a list, a tuple, a NumPy array or a torch tensor; got range"),
+])
+def test_check_array_types_refuses_other_types(value, types, match):
+    with pytest.raises(TypeError, match=match):
+        check_array(value, "v", types=types)
+
+
+def test_normalise_weights_uniform_and_divided_by_their_sum():
+    assert np.array_equal(normalise_weights(None, 4, "w"), np.full(4, 0.25))
+    weights = normalise_weights(torch.tensor([1.0, 3.0]), 2, "w")
+    assert weights.dtype == np.float64 and np.array_equal(weights, [0.25, 0.75])
+    assert np.array_equal(normalise_weights([0, 2], 2, "w"), [0.0, 1.0])
+
+
+@pytest.mark.parametrize(("weights", "error", "match"), [
+    ([1.0], ValueError, r"w must have shape \(2,\); got shape \(1,\)"),
+    ([[1.0, 1.0]], ValueError, r"w must have shape \(2,\)"),
+    ([1.0, -1.0], ValueError, "w must be >= 0"),
+    ([0.0, 0.0], ValueError, "w must have a positive sum"),
+    ([1.0, float("nan")], ValueError, "w must be finite"),
+    (["a", "b"], TypeError, "w must hold real numbers"),
+    (True, TypeError, "w must hold real numbers"),
+])
+def test_normalise_weights_refuses_bad_weights(weights, error, match):
+    with pytest.raises(error, match=match):
+        normalise_weights(weights, 2, "w")
