@@ -24,13 +24,33 @@ MAX_ELEMENTS = 50_000_000
 VALUE_TYPES = (numbers.Real, list, tuple, np.ndarray, torch.Tensor)
 
 
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, else raise.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check.
+    name : str
+        Its name, for the error message.
+    choices : tuple of str
+        The accepted values.
+
+    Returns
+    -------
+    str
+        ``value``.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {choices}; got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
 def check_family(family: object) -> str:
     """Return ``family`` if it names a supported family, else raise."""
-    if not isinstance(family, str):
-        raise TypeError(f"family must be a string, one of {FAMILIES}; got {type(family).__name__}")
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}; got {family!r}")
-    return family
+    return check_choice(family, "family", FAMILIES)
 
 
 def as_parameter(theta: object, name: str = "theta") -> torch.Tensor:

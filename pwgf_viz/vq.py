@@ -31,7 +31,7 @@ from torch import nn
 
 from . import data
 from .models import mlp
-from .validation import check_count, check_positive
+from .validation import check_choice, check_count, check_positive
 
 #: Surrogate gradients of the quantiser, by name.
 GRADIENTS = ("st", "rotation")
@@ -172,11 +172,7 @@ def encoder_gradient(z: torch.Tensor, q: torch.Tensor, grad_q: torch.Tensor, gra
 
 def check_gradient(gradient: object) -> str:
     """Return ``gradient`` if it names a surrogate of :data:`GRADIENTS`, else raise."""
-    if not isinstance(gradient, str):
-        raise TypeError(f"gradient must be one of {GRADIENTS}; got {type(gradient).__name__}")
-    if gradient not in GRADIENTS:
-        raise ValueError(f"gradient must be one of {GRADIENTS}; got {gradient!r}")
-    return gradient
+    return check_choice(gradient, "gradient", GRADIENTS)
 
 
 class Quantised(NamedTuple):

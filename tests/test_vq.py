@@ -91,7 +91,7 @@ def test_the_hard_quantiser_has_zero_gradient_inside_a_cell():
     (lambda: vq.straight_through(torch.tensor([math.nan]), torch.ones(1)), ValueError, "finite"),
     (lambda: vq.rotation_matrix(torch.ones(2, 2), torch.ones(2, 2)), ValueError, r"shape \(d,\)"),
     (lambda: vq.check_gradient("reinmax"), ValueError, "gradient must be one of"),
-    (lambda: vq.check_gradient(1), TypeError, "gradient must be one of"),
+    (lambda: vq.check_gradient(1), TypeError, "gradient must be a string, one of"),
     (lambda: vq.VQAutoencoder(64, 4, 8, 1, "st"), ValueError, "codebook_size"),
     (lambda: vq.VQAutoencoder(64, 4, 8, 16, "st", commitment=0.0), ValueError, "commitment"),
     (lambda: vq.VQAutoencoder(64, 4, 8, 16, "st").training_loss(torch.zeros(3, 10)), ValueError, r"shape \(n, 64\)"),
