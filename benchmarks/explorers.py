@@ -1,7 +1,8 @@
 """Which live explorers ``make bench`` times, and how (run inside a Jupyter kernel by ``benchmarks/run.py``).
 
 Every explorer is found automatically: any class in a ``pwgf_viz`` module whose name ends in ``Explorer`` and
-that has an ``update`` method (the convention of :class:`pwgf_viz.widgets.EstimatorExplorer`). It is built with
+that has an ``update`` method (the convention of
+:class:`pwgf_viz.explorer_estimator.EstimatorExplorer`). It is built with
 its default arguments; the benchmark changes one of its ipywidgets controls (an attribute of the explorer whose
 ``value`` has an observer) 50 times, to a different value each time, and times each assignment: the control's
 observe callback redraws synchronously, so the time of the assignment is the time from the parameter change to
@@ -9,7 +10,7 @@ the new figure in the widget.
 
 By default the control is the first observed slider (float, then int, then selection slider, then dropdown),
 and the values sweep its range. To choose the control, the values or the constructor arguments, add one line to
-:data:`EXPLORERS`, e.g. ``ExplorerBench("pwgf_viz.flow_explorer", "FlowExplorer", control="step")``.
+:data:`EXPLORERS`, e.g. ``ExplorerBench("pwgf_viz.explorer_flow", "FlowExplorer", control="step")``.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ CHAPTER_ESTIMATORS = ["reinforce", "reinforce_baseline", "st", "gumbel_softmax",
                       "disarm"]
 
 EXPLORERS: list[ExplorerBench] = [
-    ExplorerBench("pwgf_viz.widgets", "EstimatorExplorer", control="p", kwargs={"estimators": CHAPTER_ESTIMATORS}),
-    ExplorerBench("pwgf_viz.flow_explorer", "FlowExplorer", control="final_time"),
-    ExplorerBench("pwgf_viz.pwgf_explorer", "PWGFExplorer", control="p"),
+    ExplorerBench("pwgf_viz.explorer_estimator", "EstimatorExplorer", control="p",
+                  kwargs={"estimators": CHAPTER_ESTIMATORS}),
+    ExplorerBench("pwgf_viz.explorer_flow", "FlowExplorer", control="final_time"),
+    ExplorerBench("pwgf_viz.explorer_pwgf", "PWGFExplorer", control="p"),
 ]
 
 
@@ -59,7 +61,7 @@ def discover() -> list[ExplorerBench]:
     for info in pkgutil.iter_modules(pwgf_viz.__path__, "pwgf_viz."):
         module = importlib.import_module(info.name)
         for name, obj in inspect.getmembers(module, inspect.isclass):
-            # An explorer has controls (SETTINGS); the shared base class widgets.Explorer has none.
+            # An explorer has controls (SETTINGS); the shared base class explorer.Explorer has none.
             if (obj.__module__ == info.name and name.endswith("Explorer") and getattr(obj, "SETTINGS", None)
                     and callable(getattr(obj, "update", None)) and (info.name, name) not in known):
                 found.append(ExplorerBench(info.name, name))

@@ -7,7 +7,7 @@ extra cell at the start that switches this module on in the kernel. While it is 
 - :func:`pwgf_viz.animation.player` also writes the animation as GIF (and MP4 where ffmpeg exists) and its
   still (first, middle and last frames) as PNG;
 - every matplotlib figure a cell leaves open (the figures the page shows) is saved as PNG;
-- every explorer (:class:`pwgf_viz.widgets.Explorer`) saves the still of its static fallback as PNG.
+- every explorer (:class:`pwgf_viz.explorer.Explorer`) saves the still of its static fallback as PNG.
 
 So the slides never drift from the book, and a new chapter is covered with nothing to register. Files are
 named ``<chapter>_<kind><number>_<name>.<format>``: ``kind`` is ``fig``, ``anim`` or ``explorer``, the number

@@ -17,7 +17,7 @@ from IPython.core.formatters import format_display_data
 from matplotlib.animation import FuncAnimation
 from PIL import Image
 
-from pwgf_viz import animation, descent, export, objectives, widgets
+from pwgf_viz import animation, descent, explorer, explorer_estimator, export, objectives
 
 TOY = objectives.quadratic(0.45)
 
@@ -73,8 +73,8 @@ def test_still_of_a_wide_animation_is_a_two_by_two_grid() -> None:
 
 
 def test_still_of_html_without_a_player() -> None:
-    png = widgets.figure_png(plt.figure(figsize=(1, 1)), dpi=20)
-    assert animation.still_png(widgets.fallback_html(png, "alt")) == png
+    png = explorer.figure_png(plt.figure(figsize=(1, 1)), dpi=20)
+    assert animation.still_png(explorer.fallback_html(png, "alt")) == png
     assert animation.still_png("<p>no image</p>") is None
     with pytest.raises(TypeError, match="html"):
         animation.still_png(b"<img>")
@@ -87,7 +87,7 @@ def test_still_of_html_without_a_player() -> None:
 
 
 def test_explorer_bundle_carries_the_fallback_still() -> None:
-    explorer = widgets.EstimatorExplorer(n=100, estimators=["st", "arm"])
+    explorer = explorer_estimator.EstimatorExplorer(n=100, estimators=["st", "arm"])
     bundle = explorer._repr_mimebundle_()
     # The page shows the static explorer (test_static_explorers.py); print shows the fallback's still.
     assert bundle["image/png"] == animation.html_frames(explorer.fallback())[0]
@@ -117,7 +117,7 @@ MINI_CHAPTER = textwrap.dedent('''\
 
     ```{code-cell} ipython3
     import matplotlib.pyplot as plt
-    from pwgf_viz import animation, descent, objectives, widgets
+    from pwgf_viz import animation, descent, objectives, explorer, explorer_estimator
     ```
 
     ## A figure
@@ -138,7 +138,7 @@ MINI_CHAPTER = textwrap.dedent('''\
 
     ```{code-cell} ipython3
     :name: toy-explorer
-    widgets.EstimatorExplorer(n=100)
+    explorer_estimator.EstimatorExplorer(n=100)
     ```
     ''')
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pwgf_viz import flows
-from pwgf_viz.flow_animation import MAX_FLOW_FRAMES, density_flow_animation, scatter_flow_animation, step_times
-from pwgf_viz.flow_explorer import FlowExplorer, parse_potential
+from pwgf_viz.animation_flows import MAX_FLOW_FRAMES, density_flow_animation, scatter_flow_animation, step_times
+from pwgf_viz.explorer_flow import FlowExplorer, parse_potential
 
 WELL = flows.double_well()
 finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)

@@ -25,7 +25,18 @@ from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import pwgf_viz as pv  # noqa: E402
-from pwgf_viz import animation, compare, descent, exact, families, objectives, plots, projection, widgets  # noqa: E402
+from pwgf_viz import (  # noqa: E402
+    animation,
+    compare,
+    descent,
+    exact,
+    explorer,
+    explorer_estimator,
+    families,
+    objectives,
+    plots,
+    projection,
+)
 from pwgf_viz.validation import MAX_SAMPLES  # noqa: E402
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
@@ -409,12 +420,12 @@ def test_bad_estimator_stats_samples_named(rows, cols, bad):
 def test_explorer_refuses_out_of_range_settings(setting, value):
     valid = {"p": lambda v: isinstance(v, float) and 0.02 <= v <= 0.98,
              "t": lambda v: isinstance(v, int | float) and 0 <= v <= 1,
-             "n": lambda v: v in widgets.EstimatorExplorer.SIZES and not isinstance(v, float),
+             "n": lambda v: v in explorer_estimator.EstimatorExplorer.SIZES and not isinstance(v, float),
              "estimator": lambda v: v in pv.ESTIMATORS}
     if valid[setting](value):
         return
     with pytest.raises(BAD, match=setting):
-        widgets.EstimatorExplorer(**{setting: value})
+        explorer_estimator.EstimatorExplorer(**{setting: value})
 
 
 BAD_COUNTS = st.one_of(st.integers(max_value=0), st.integers(min_value=10**9), st.floats(), st.text(max_size=2),
@@ -431,7 +442,7 @@ def test_bad_counts_named(value, which):
         "bins": lambda: plots.gradient_histograms({"st": np.array([0.1, 0.2])}, 0.1, bins=value),
         "frames": lambda: animation.frame_indices(10, value),
         "fps": lambda: animation.player(None, fps=value),
-        "dpi": lambda: widgets.figure_png(Figure(), dpi=value),
+        "dpi": lambda: explorer.figure_png(Figure(), dpi=value),
     }
     with pytest.raises(BAD, match=which.split(":")[0]):
         calls[which]()
@@ -465,7 +476,7 @@ def test_descent_animation_bad_paths_named(path):
 @given(fig=st.one_of(st.none(), st.integers(), st.text(max_size=3), st.just(np.zeros((2, 2)))))
 def test_figure_png_refuses_non_figures(fig):
     with pytest.raises(TypeError, match="fig"):
-        widgets.figure_png(fig)
+        explorer.figure_png(fig)
 
 
 def test_markdown_table_refuses_no_stats():

@@ -1,5 +1,5 @@
 """Static explorers (issue 16): the grid of precomputed pictures, its HTML, the site's script in headless Chromium,
-and the pWGF explorer's velocities (pwgf_viz.pwgf_explorer.step_velocities)."""
+and the pWGF explorer's velocities (pwgf_viz.explorer_pwgf.step_velocities)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from conftest import REPO_ROOT, SITE_DIR, site_pages
 
 from pwgf_viz import objectives
 from pwgf_viz.exact import exact_gradient, exact_mean
+from pwgf_viz.explorer_estimator import EstimatorExplorer
+from pwgf_viz.explorer_pwgf import OBJECTIVES, PWGFExplorer, step_velocities
+from pwgf_viz.explorer_static import CSS_CLASS, Control, encode, render_grid, static_explorer_html, value_text
 from pwgf_viz.ot1d import discrete_distribution
-from pwgf_viz.pwgf_explorer import OBJECTIVES, PWGFExplorer, step_velocities
-from pwgf_viz.static_explorer import CSS_CLASS, Control, encode, render_grid, static_explorer_html, value_text
-from pwgf_viz.widgets import EstimatorExplorer
 
 TOY = objectives.quadratic(0.45)
 SCRIPT = REPO_ROOT / "_static" / "pwgf-explorer.js"

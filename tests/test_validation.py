@@ -526,3 +526,15 @@ def test_normalise_weights_uniform_and_divided_by_their_sum():
 def test_normalise_weights_refuses_bad_weights(weights, error, match):
     with pytest.raises(error, match=match):
         normalise_weights(weights, 2, "w")
+
+
+def test_the_module_map_names_every_module():
+    """The package docstring's module map (as POT's) lists every module of pwgf_viz, and only those."""
+    import pkgutil
+    import re
+
+    import pwgf_viz
+
+    modules = {m.name for m in pkgutil.iter_modules(pwgf_viz.__path__)}
+    mapped = set(re.findall(r":mod:`~pwgf_viz\.(\w+)`", pwgf_viz.__doc__))
+    assert mapped == modules - {"__main__"}, (modules - mapped, mapped - modules)

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import pwgf_viz as pv  # noqa: E402
-from pwgf_viz import animation, compare, descent, objectives, plots, projection, widgets  # noqa: E402
+from pwgf_viz import animation, compare, descent, explorer_estimator, objectives, plots, projection  # noqa: E402
 
 TOY = objectives.quadratic(0.45)
 
@@ -108,7 +108,7 @@ def test_gradient_histograms() -> None:
 
 
 def test_explorer_redraws_and_offers_a_fallback() -> None:
-    explorer = widgets.EstimatorExplorer(n=100)
+    explorer = explorer_estimator.EstimatorExplorer(n=100)
     first = bytes(explorer.image.value)
     assert first.startswith(b"\x89PNG")
     explorer.update(p=0.7, estimator="disarm")

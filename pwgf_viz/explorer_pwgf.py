@@ -19,7 +19,7 @@ that each projection gives, beside the exact :math:`-\nabla L(\theta)` (the rows
    ``eq-dequantised-projection``).
 
 On the static site the explorer is a grid of precomputed settings (:meth:`PWGFExplorer.static_controls`, see
-:mod:`pwgf_viz.static_explorer`).
+:mod:`pwgf_viz.explorer_static`).
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from matplotlib.ticker import MaxNLocator
 
 from .animation import DPI
 from .exact import exact_gradient
+from .explorer import Explorer, fallback_html, figure_png
+from .explorer_static import Control, value_text
 from .layers import pwgf_weight
 from .objectives import Objective, quadratic
 from .ot1d import discrete_distribution
 from .projection import particle_step, project_w2
-from .static_explorer import Control, value_text
 from .validation import check_parameter, check_positive
-from .widgets import Explorer, fallback_html, figure_png
 
 
 def _cubic(z):  # noqa: ANN001, ANN202 - torch in, torch out

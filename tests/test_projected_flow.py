@@ -1,5 +1,5 @@
-"""The simulated projected flow beside SGD with straight-through (pwgf_viz.pwgf_flow), the signature animation and
-the Part III explorer (pwgf_viz.pwgf_explorer)."""
+"""The simulated projected flow beside SGD with straight-through (pwgf_viz.projected_flow), the signature animation and
+the Part III explorer (pwgf_viz.explorer_pwgf)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from matplotlib.animation import FuncAnimation
 
 from pwgf_viz import exact_gradient, exact_st_mean, gradient_samples, objectives
-from pwgf_viz.pwgf_explorer import OBJECTIVES, PWGFExplorer, step_velocities
-from pwgf_viz.pwgf_flow import draw_particles, projected_flow, signature_animation
+from pwgf_viz.explorer_pwgf import OBJECTIVES, PWGFExplorer, step_velocities
+from pwgf_viz.projected_flow import draw_particles, projected_flow, signature_animation
 
 TOY = objectives.quadratic(0.45)
 QUAD25 = objectives.quadratic(2.5)
@@ -80,7 +80,7 @@ def test_projected_flow_rejects_bad_input(kwargs, error, match):
 
 @pytest.mark.parametrize(("family", "theta"), [("bernoulli", 0.3), ("poisson", 4.0)])
 def test_step_velocities(family, theta):
-    # Rows of pwgf_explorer.ROWS; the dequantised rows are tested in test_static_explorers.py.
+    # Rows of explorer_pwgf.ROWS; the dequantised rows are tested in test_static_explorers.py.
     v = step_velocities(TOY, family, theta, 0.01)["velocities"]
     assert abs(v[0] + float(exact_gradient(TOY, family, [theta])[0])) < 1e-8
     assert abs(v[1] + float(exact_st_mean(TOY, family, [theta])[0])) < 1e-8

@@ -2,7 +2,7 @@ r"""The flow explorer of chapter 3: particles of a 1-D cloud following :math:`-\
 
 The potential is a preset or an expression in ``z`` typed by the reader, parsed by SymPy from a whitelist of
 names and characters (never evaluated as Python), and turned into NumPy functions for :math:`f` and
-:math:`f'`. Like :class:`pwgf_viz.widgets.EstimatorExplorer`, the explorer displays as a live widget plus a
+:math:`f'`. Like :class:`pwgf_viz.explorer_estimator.EstimatorExplorer`, the explorer displays as a live widget plus a
 ``text/html`` fallback; here the fallback is a pre-rendered animation of the flow at the default settings.
 """
 
@@ -19,11 +19,11 @@ from matplotlib.figure import Figure
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from .animation import DPI, player
-from .flow_animation import density_flow_animation, step_times
+from .animation_flows import density_flow_animation, step_times
+from .explorer import FALLBACK_NOTE, Explorer
+from .explorer_static import Control, value_text
 from .flows import Potential, euler_flow, functional_values, langevin_flow
-from .static_explorer import Control, value_text
 from .validation import check_count, check_positive
-from .widgets import FALLBACK_NOTE, Explorer
 
 #: Preset potentials of the explorer, as expressions in ``z``.
 PRESETS: dict[str, str] = {
