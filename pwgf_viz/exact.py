@@ -28,7 +28,7 @@ import torch
 from scipy import stats
 
 from . import families
-from .validation import check_objective, check_options, check_parameter, evaluate_objective
+from .validation import check_objective, check_options, check_parameter, evaluate_objective, objective_slopes
 
 MAX_BERNOULLI_DIM = 20
 MAX_CONFIGURATIONS = 1_000_000
@@ -153,16 +153,7 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
     theta = check_parameter(family, theta).detach().to(torch.float64)
     grad_mean = torch.zeros_like(theta)
     for z in enumerate_support(family, theta):
-        z = z.requires_grad_(True)
-        values = evaluate_objective(f, z)
-        if not values.requires_grad:
-            raise TypeError("f must be differentiable in its input (build it from torch operations): "
-                            "its output does not depend on the samples")
-        (grad_z,) = torch.autograd.grad(values.sum(), z, allow_unused=True)
-        if grad_z is None:
-            continue
-        if not bool(torch.isfinite(grad_z).all()):
-            raise ValueError("f's derivative is not finite on the support: the straight-through mean is undefined")
+        grad_z = objective_slopes(f, z)
         weights = families.log_prob(family, theta, z.detach()).exp()
         grad_mean = grad_mean + torch.einsum("m,m...->...", weights, grad_z.to(torch.float64))
     return families.mean_gradient_to_parameter(family, theta, grad_mean)

@@ -29,8 +29,8 @@ from .validation import (
     check_objective,
     check_parameter,
     check_positive,
-    evaluate_objective,
     normalise_weights,
+    objective_slopes,
 )
 
 
@@ -48,20 +48,10 @@ def bernoulli_mean_matching_step(f: Objective, p: float, step: float) -> Bernoul
     f = check_objective(f)
     theta = check_parameter("bernoulli", [p], "p").detach().double()
     step = check_positive(step, "step")
-    atoms = torch.tensor([[0.0], [1.0]], dtype=torch.float64, requires_grad=True)
-    values = evaluate_objective(f, atoms)
-    if not values.requires_grad:
-        raise TypeError("f must be differentiable in its input (build it from torch operations): "
-                        "its output does not depend on the samples")
-    (slopes,) = torch.autograd.grad(values.sum(), atoms, allow_unused=True)
-    slopes = torch.zeros_like(atoms) if slopes is None else slopes
-    if not bool(torch.isfinite(slopes).all()):
-        raise ValueError("f's derivative is not finite at z = 0 or z = 1")
-    moved = (atoms.detach() - step * slopes).reshape(-1)
-    if not bool(torch.isfinite(moved).all()):
-        raise ValueError(f"step = {step:g} moves the atoms out of the finite range; take a smaller step")
+    atoms = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    moved = torch.from_numpy(particle_step(f, atoms[:, None], step)).reshape(-1)
     masses = torch.cat([1 - theta, theta])
-    return BernoulliStep(atoms.detach().reshape(-1), masses, moved, float(masses @ moved))
+    return BernoulliStep(atoms, masses, moved, float(masses @ moved))
 
 
 # --- Part III: the three steps of the projected flow (chapters ``chap-projection`` and ``chap-st-as-pwgf``) ---
@@ -81,13 +71,8 @@ def particle_step(f: Objective, points: object, step: float) -> np.ndarray:
     """
     f = check_objective(f)
     step = check_positive(step, "step")
-    z = torch.as_tensor(check_array(points, "points", scalar=False), dtype=torch.float64).clone().requires_grad_(True)
-    values = evaluate_objective(f, z)
-    if not values.requires_grad:
-        raise TypeError("f must be differentiable in its input (build it from torch operations): "
-                        "its output does not depend on the samples")
-    (slopes,) = torch.autograd.grad(values.sum(), z, allow_unused=True)
-    slopes = torch.zeros_like(z) if slopes is None else slopes
+    z = torch.as_tensor(check_array(points, "points", scalar=False), dtype=torch.float64)
+    slopes = objective_slopes(f, z)
     moved = (z - step * slopes).detach().numpy()
     if not np.isfinite(moved).all():
         raise ValueError(f"step = {step:g} moves the particles out of the finite range (or f' is not finite there)")

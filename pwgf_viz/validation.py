@@ -275,6 +275,33 @@ def evaluate_objective(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tenso
     return out
 
 
+def objective_slopes(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor) -> torch.Tensor:
+    r"""The gradient :math:`\nabla f` at each sample of ``z`` (by autograd), with the checks every caller needs.
+
+    Parameters
+    ----------
+    f : callable
+        Maps samples of shape ``(n, *S)`` to ``(n,)``, built from torch operations.
+    z : torch.Tensor
+        Floating samples of shape ``(n, *S)``; a leaf that requires grad is made of them here.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`\nabla f(z_i)` row by row, of ``z``'s shape (zeros where ``f`` does not depend on ``z``), finite.
+    """
+    z = z.detach().requires_grad_(True)
+    values = evaluate_objective(f, z)
+    if not values.requires_grad:
+        raise TypeError("f must be differentiable in its input (build it from torch operations): "
+                        "its output does not depend on the samples")
+    (slopes,) = torch.autograd.grad(values.sum(), z, allow_unused=True)
+    slopes = torch.zeros_like(z) if slopes is None else slopes
+    if not bool(torch.isfinite(slopes).all()):
+        raise ValueError("f's derivative is not finite at some of the samples")
+    return slopes
+
+
 def check_options(options: dict[str, object], allowed: dict[str, object], owner: str) -> dict[str, object]:
     """Merge ``options`` into the defaults ``allowed``; refuse unknown names."""
     unknown = sorted(set(options) - set(allowed))

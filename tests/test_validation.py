@@ -538,3 +538,18 @@ def test_the_module_map_names_every_module():
     modules = {m.name for m in pkgutil.iter_modules(pwgf_viz.__path__)}
     mapped = set(re.findall(r":mod:`~pwgf_viz\.(\w+)`", pwgf_viz.__doc__))
     assert mapped == modules - {"__main__"}, (modules - mapped, mapped - modules)
+
+
+def test_objective_slopes_checks_and_differentiates():
+    import pytest
+    import torch
+
+    from pwgf_viz.validation import objective_slopes
+
+    z = torch.tensor([[0.0], [1.0], [2.0]], dtype=torch.float64)
+    assert torch.equal(objective_slopes(lambda v: (v ** 2).sum(-1), z), 2 * z)
+    assert torch.equal(objective_slopes(lambda v: (v * 0).sum(-1) + v.sum(-1) * 0, z), torch.zeros_like(z))
+    with pytest.raises(TypeError, match="must be differentiable"):
+        objective_slopes(lambda v: torch.ones(v.shape[0], dtype=v.dtype), z)
+    with pytest.raises(ValueError, match="derivative is not finite"):
+        objective_slopes(lambda v: v.abs().sqrt().sum(-1), z)
