@@ -272,31 +272,74 @@ def _check_grid_problem(mass: object, grid: object, potential: object, step: obj
     return (p, x, f, *scalars)
 
 
-def _entropic_jko(p: np.ndarray, kernel: np.ndarray, f: np.ndarray, temperature: float, reg: float,
-                  b: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-    """Alternating scalings of :func:`entropic_jko_step` from ``b``; returns the new masses and the last ``b``."""
-    gibbs = np.exp(-(f - f.min()) / (reg + temperature))
+#: Largest move of a log-potential between two rebuilds of the cached exponentials in :func:`_entropic_jko`:
+#: the cached sums then stay within ``[e^-50, m e^50]``, far from float64 under- and overflow.
+LOG_ABSORB = 50.0
+
+
+class _LogKernelProduct:
+    r""":math:`\log(K e^{g})` for :math:`K = e^{-M}`, exactly ``logsumexp(g - M, axis=1)``, with the row maxima and
+    the exponentials cached at a reference :math:`g_0` and rebuilt only when :math:`g` leaves
+    :math:`g_0 \pm` ``LOG_ABSORB``: between rebuilds one step costs a matrix-vector product, as in the scaling
+    (non-log) form, yet no scaling is ever formed."""
+
+    def __init__(self, neg_log_kernel: np.ndarray) -> None:
+        self.cost = neg_log_kernel
+        self.reference: np.ndarray | None = None
+
+    def _rebuild(self, g: np.ndarray) -> None:
+        # Entries of g at -inf (no mass) carry no weight; the reference keeps them at 0 so g - reference stays -inf.
+        self.reference = np.where(np.isfinite(g), g, 0.0)
+        exponent = np.where(np.isfinite(g), g, -np.inf)[None, :] - self.cost
+        self.row_max = exponent.max(axis=1)
+        self.cached = np.exp(exponent - self.row_max[:, None])
+
+    def __call__(self, g: np.ndarray) -> np.ndarray:
+        finite = np.isfinite(g)
+        if self.reference is None or np.abs(g[finite] - self.reference[finite]).max() > LOG_ABSORB:
+            self._rebuild(g)
+        shift = np.where(finite, g - self.reference, -np.inf)
+        # Each row of the cache holds a 1 at its maximum, so the sum is >= e^-LOG_ABSORB there: its log is finite.
+        return self.row_max + np.log(self.cached @ np.exp(shift))
+
+
+def _entropic_jko(p: np.ndarray, cost: np.ndarray, f: np.ndarray, temperature: float, reg: float,
+                  log_b: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Alternating scalings of :func:`entropic_jko_step` in the log domain, from :math:`\log b` = ``log_b``;
+    ``cost`` is :math:`|x_i - x_j|^2/(2\epsilon\kappa)` (:math:`K = e^{-\text{cost}}`). Returns the new masses and
+    the last :math:`\log b`.
+
+    The scalings themselves are never formed: they scale like powers :math:`T/\kappa` of the masses (and
+    :math:`e^{-f/(\kappa + T)}`), which leave float64 for small masses or small :math:`\kappa/T`."""
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    log_gibbs = -(f - f.min()) / (reg + temperature)
     power = temperature / (reg + temperature)
+    log_k_b, log_kt_a = _LogKernelProduct(cost), _LogKernelProduct(cost.T)
+    log_kb = log_k_b(log_b)
+    error = np.inf
     for _ in range(max_iter):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            a = p / (kernel @ b)
-            kta = kernel.T @ a
-            b = np.where(kta > 0, gibbs * kta ** -power, 0.0)
-            error = np.abs(a * (kernel @ b) - p).sum()
-        if not np.isfinite(error):
-            raise RuntimeError("entropic_jko_step: the kernel underflows where there is mass (K b = 0); "
-                               "use a larger step * reg (the kernel's variance) or a coarser grid")
+        log_a = log_p - log_kb
+        log_kta = log_kt_a(log_a)
+        log_b = log_gibbs - power * log_kta
+        log_kb = log_k_b(log_b)
+        with np.errstate(over="ignore"):
+            error = np.abs(np.exp(log_a + log_kb) - p).sum()
         if error < tol:
             break
     else:
-        raise RuntimeError(f"entropic_jko_step did not converge in {max_iter} iterations; "
-                           "try a larger reg")
-    q = b * kta
-    return q / q.sum(), b
+        raise RuntimeError(f"entropic_jko_step did not converge in {max_iter} iterations (first-marginal error "
+                           f"{error:.3g}, tol {tol:g}): each iteration contracts the error by about "
+                           f"temperature / (temperature + reg) = {power:.4g}, so small reg / temperature needs "
+                           "many iterations; raise max_iter or reg")
+    log_q = log_b + log_kta
+    q = np.exp(log_q - log_q.max())
+    return q / q.sum(), log_b
 
 
-def _gibbs_kernel(x: np.ndarray, step: float, reg: float) -> np.ndarray:
-    return np.exp(-((x[:, None] - x[None, :]) ** 2) / (2 * step * reg))
+def _scaled_cost(x: np.ndarray, step: float, reg: float) -> np.ndarray:
+    """``-log K``: the squared distances of the grid over ``2 step reg``."""
+    return (x[:, None] - x[None, :]) ** 2 / (2 * step * reg)
 
 
 def entropic_jko_step(mass: object, grid: object, potential: object, step: float, temperature: float,
@@ -312,11 +355,13 @@ def entropic_jko_step(mass: object, grid: object, potential: object, step: float
     :math:`\gamma = \mathrm{diag}(a) K \mathrm{diag}(b)` with :math:`K_{ij} = e^{-|x_i - x_j|^2/(2\epsilon\kappa)}`;
     the scalings solve, alternately, :math:`a = p / (K b)` and
     :math:`b = \big(e^{-f} (K^\top a)^{-T}\big)^{1/(\kappa + T)}`, until the first marginal is within
-    ``tol`` (in :math:`\ell^1`).
+    ``tol`` (in :math:`\ell^1`). The iterations run on :math:`\log a, \log b` (log-sum-exp products with
+    :math:`K`), so tiny masses and large potentials do not overflow. Each contracts the error by about
+    :math:`T/(T + \kappa)`: raises ``RuntimeError`` after ``max_iter`` iterations.
     """
     p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     max_iter = check_count(max_iter, "max_iter", maximum=10_000_000)
-    return _entropic_jko(p, _gibbs_kernel(x, step, reg), f, temperature, reg, np.ones_like(p), tol,
+    return _entropic_jko(p, _scaled_cost(x, step, reg), f, temperature, reg, np.zeros_like(p), tol,
                          max_iter)[0]
 
 
@@ -326,9 +371,9 @@ def entropic_jko_flow(mass: object, grid: object, potential: object, step: float
     returns the masses, shape ``(n_steps + 1, m)``."""
     p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     n_steps = check_count(n_steps, "n_steps", maximum=100_000)
-    kernel = _gibbs_kernel(x, step, reg)
-    masses, b = [p], np.ones_like(p)
+    cost = _scaled_cost(x, step, reg)
+    masses, log_b = [p], np.zeros_like(p)
     for _ in range(n_steps):
-        q, b = _entropic_jko(masses[-1], kernel, f, temperature, reg, b, tol, 100_000)
+        q, log_b = _entropic_jko(masses[-1], cost, f, temperature, reg, log_b, tol, 100_000)
         masses.append(q)
     return np.array(masses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import warnings
 
 import numpy as np
 import ot
@@ -126,6 +127,82 @@ def test_entropic_jko_tends_to_the_gibbs_density():
         tv[reg] = 0.5 * np.abs(masses[-1] - target).sum()
     assert tv[0.1] < tv[0.2] < 0.05
     assert 1.7 < tv[0.2] / tv[0.1] < 2.3
+
+
+WIDE_GRID = np.linspace(-8, 8, 400)
+WIDE_GAUSSIAN = np.exp(-WIDE_GRID**2 / 2) / np.exp(-WIDE_GRID**2 / 2).sum()  # masses down to 2e-16 at the ends
+
+
+@pytest.mark.parametrize("potential", ["zero", "well", "quadratic"])
+@pytest.mark.parametrize("reg", [0.05, 0.01])
+def test_entropic_jko_step_on_a_wide_grid_with_tiny_masses(potential, reg):
+    """Issue 18: the scalings leave float64 (a ~ p^(T/reg)) and the double well's e^(-f) underflows at |x| = 8."""
+    f = {"zero": np.zeros(400), "well": WELL.f(WIDE_GRID[:, None]), "quadratic": WIDE_GRID**2 / 2}[potential]
+    q = flows.entropic_jko_step(WIDE_GAUSSIAN, WIDE_GRID, f, 0.1, 1.0, reg)
+    assert np.isfinite(q).all() and (q >= 0).all() and abs(q.sum() - 1) < 1e-12
+
+
+def _pot_jko_step(p, x, f, step, temperature, reg):
+    """The same step by POT's semi-relaxed Sinkhorn: (2 step) x the objective of eq-wgf-entropic-jko is
+    <C, g> + 2 step reg (entropy) + 2 step T KL(q | e^(-f/T)) with the first marginal fixed (reg_m = inf)."""
+    cost = (x[:, None] - x[None, :]) ** 2
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If reg_type = entropy", UserWarning)
+        plan = ot.unbalanced.sinkhorn_unbalanced(p, np.exp(-(f - f.min()) / temperature), cost, 2 * step * reg,
+                                                 (np.inf, 2 * step * temperature), method="sinkhorn",
+                                                 reg_type="entropy", numItermax=200_000, stopThr=1e-14)
+    return plan.sum(0), np.abs(plan.sum(1) - p).sum()
+
+
+@pytest.mark.parametrize("case", ["book grid", "wide gaussian, quadratic", "wide gaussian, quadratic, small reg",
+                                  "wide gaussian, flat"])
+def test_entropic_jko_step_matches_pot(case):
+    book_x = np.linspace(-3, 3, 241)
+    book_p = np.exp(-((book_x - 1.5) ** 2) / (2 * 0.25**2))
+    x, p, f, step, temperature, reg = {
+        "book grid": (book_x, book_p / book_p.sum(), WELL.f(book_x[:, None]), 0.05, 1.0, 0.1),
+        "wide gaussian, quadratic": (WIDE_GRID, WIDE_GAUSSIAN, WIDE_GRID**2 / 2, 0.1, 1.0, 0.05),
+        "wide gaussian, quadratic, small reg": (WIDE_GRID, WIDE_GAUSSIAN, WIDE_GRID**2 / 2, 0.1, 1.0, 0.01),
+        "wide gaussian, flat": (WIDE_GRID, WIDE_GAUSSIAN, np.zeros(400), 0.1, 0.5, 0.05),
+    }[case]
+    tol = 1e-10
+    q = flows.entropic_jko_step(p, x, f, step, temperature, reg, tol=tol)
+    q_pot, pot_residual = _pot_jko_step(p, x, f, step, temperature, reg)
+    assert pot_residual < 1e-12  # POT reached its fixed point, so the comparison is meaningful
+    # Both iterations contract by about T / (T + reg) per sweep, so each stopped point lies within
+    # (T + reg) / reg times its first-marginal residual of the common solution.
+    bound = (temperature + reg) / reg * (tol + pot_residual)
+    assert np.abs(q - q_pot / q_pot.sum()).sum() < bound
+
+
+@pytest.mark.parametrize("reg", [0.05, 0.01])
+def test_entropic_jko_step_is_optimal_where_pot_unbalanced_fails(reg):
+    """Where e^(-f) underflows (the double well at |x| = 8) POT's unbalanced solver fails; check instead the optimality
+    condition in q with POT's balanced log-domain Sinkhorn between p and the returned q: its dual potential
+    log v_j equals -(f_j + T log q_j) / reg + const (b of the docstring, up to a constant)."""
+    step, temperature = 0.1, 1.0
+    f = WELL.f(WIDE_GRID[:, None])
+    tol = 1e-10
+    q = flows.entropic_jko_step(WIDE_GAUSSIAN, WIDE_GRID, f, step, temperature, reg, tol=tol)
+    keep = q > 1e-12
+    q_keep = q[keep] / q[keep].sum()
+    cost = (WIDE_GRID[:, None] - WIDE_GRID[None, keep]) ** 2
+    with np.errstate(over="ignore"):
+        plan, log = ot.sinkhorn(WIDE_GAUSSIAN, q_keep, cost, 2 * step * reg, method="sinkhorn_log",
+                                numItermax=100_000, stopThr=1e-13, log=True)
+    pot_residual = np.abs(plan.sum(0) - q_keep).sum()
+    assert pot_residual < 1e-11
+    residual = log["log_v"] + (f[keep] + temperature * np.log(q_keep)) / reg
+    bulk, q_min = q_keep > 1e-4, 1e-4
+    # A dual potential at a column of mass q_j is known to (marginal error) / q_j; our q to
+    # (T + reg) / reg * tol in l1, which enters the residual multiplied by T / reg.
+    bound = (temperature / reg * (temperature + reg) / reg * tol + pot_residual) / q_min
+    assert np.ptp(residual[bulk]) < bound
+
+
+def test_entropic_jko_step_names_the_slow_contraction():
+    with pytest.raises(RuntimeError, match=r"did not converge in 5 iterations.*temperature / \(temperature \+ reg\)"):
+        flows.entropic_jko_step(WIDE_GAUSSIAN, WIDE_GRID, np.zeros(400), 0.1, 1.0, 0.01, max_iter=5)
 
 
 # --- functional values --------------------------------------------------------------------------------------------

@@ -115,6 +115,29 @@ def test_batch_equals_one_by_one_and_warm_start_agrees():
     assert warm.iterations <= 10 and np.allclose(warm.z, batch.z, atol=1e-8)
 
 
+@pytest.mark.parametrize(("seed", "lam"), [(s, lam) for lam in (1000.0, 3000.0) for s in range(4)])
+def test_defaults_converge_on_the_chapters_sizes(seed, lam):
+    """Issue 18: 5 x 5 strokes at the chapter's largest lam; at the defaults (max_iter 2000 before) 5 of these 8
+    stopped short of tol."""
+    rng = np.random.default_rng(seed)
+    x = stroke(seed)
+    w = x + 0.08 * rng.standard_normal(25)
+    proj = project_wasserstein_ball(w, x, pixel_cost(5, 5), float(rng.uniform(0.05, 0.5)), lam)
+    assert proj.converged
+
+
+def test_result_reports_the_residual_reached():
+    rng = np.random.default_rng(1)
+    xs = np.stack([stroke(s) for s in range(2)])
+    ws = xs + 0.08 * rng.standard_normal(xs.shape)
+    cost = pixel_cost(5, 5)
+    short = project_wasserstein_ball(ws, xs, cost, 0.2, 1000.0, max_iter=7)
+    assert not short.converged and short.iterations == 7
+    assert short.residual.shape == (2,) and np.isfinite(short.residual).all() and short.residual.max() >= 1e-4
+    full = project_wasserstein_ball(ws[0], xs[0], cost, 0.2, 1000.0, tol=1e-6)
+    assert full.converged and np.ndim(full.residual) == 0 and full.residual < 1e-6
+
+
 def test_large_lambda_does_not_overflow():
     """lam * w of several thousand: e^{lam w} would overflow; the log-domain Lambert step does not."""
     x = stroke(5)
