@@ -104,6 +104,18 @@ def test_every_exercise_has_a_difficulty_mark() -> None:
     assert all(mark in teaching for mark in marks)
 
 
+SOLUTION = re.compile(r"^(`{3,})\{solution\}.*?^\1$", re.M | re.S)
+
+
+def test_solutions_stand_alone() -> None:
+    """A solution never points the reader at a cell the page does not show."""
+    hidden = re.compile(r"hidden cell|the check below|the cell below checks", re.I)
+    offenders = [(doc, m[0][:60]) for doc in toc_docnames()
+                 for m in SOLUTION.finditer((REPO_ROOT / f"{doc}.md").read_text(encoding="utf-8"))
+                 if hidden.search(m[0])]
+    assert offenders == []
+
+
 def test_teaching_page_collects_every_chapter(site_dir) -> None:
     html = page("book/teaching")
     text = html.get_text(" ", strip=True)
