@@ -90,6 +90,32 @@ def test_api_documents_every_module(site_dir) -> None:
     assert "by enumeration (eq. eq-exact-gradient)" in exact
 
 
+DIFFICULTY = re.compile(r"^`{3,}\{exercise\}(?P<title>[^\n]*)\n", re.M)
+
+
+def test_every_exercise_has_a_difficulty_mark() -> None:
+    """One scale, explained on book/teaching.md: the title of every exercise starts with its mark."""
+    marks = ("★☆☆ warm-up", "★★☆ practice", "★★★ challenge")
+    titles = [m["title"].strip() for doc in toc_docnames()
+              for m in DIFFICULTY.finditer((REPO_ROOT / f"{doc}.md").read_text(encoding="utf-8"))]
+    assert len(titles) >= 40
+    assert [t for t in titles if not t.startswith(marks)] == []
+    teaching = (REPO_ROOT / "book/teaching.md").read_text(encoding="utf-8")
+    assert all(mark in teaching for mark in marks)
+
+
+SOLUTION = re.compile(r"^(`{3,})\{solution\}.*?^\1$", re.M | re.S)
+
+
+def test_solutions_stand_alone() -> None:
+    """A solution never points the reader at a cell the page does not show."""
+    hidden = re.compile(r"hidden cell|the check below|the cell below checks", re.I)
+    offenders = [(doc, m[0][:60]) for doc in toc_docnames()
+                 for m in SOLUTION.finditer((REPO_ROOT / f"{doc}.md").read_text(encoding="utf-8"))
+                 if hidden.search(m[0])]
+    assert offenders == []
+
+
 def test_teaching_page_collects_every_chapter(site_dir) -> None:
     html = page("book/teaching")
     text = html.get_text(" ", strip=True)
@@ -102,5 +128,5 @@ def test_teaching_page_collects_every_chapter(site_dir) -> None:
         words = shown.split()[:4]
         assert " ".join(words) in text, (docname, words)
         assert html.find("a", href=f"{docname.split('/')[-1]}.html") is not None, docname
-        for label in re.findall(r"^`{3,}\{exercise\}\n(?::[^\n]*\n)*?:label: (\S+)", source, flags=re.M):
+        for label in re.findall(r"^`{3,}\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label: (\S+)", source, flags=re.M):
             assert html.find("a", href=re.compile(f"#{label}$")) is not None, label
