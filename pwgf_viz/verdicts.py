@@ -31,11 +31,10 @@ import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import numpy as np
 from scipy import stats
 
 from .results import mean_sd
-from .validation import check_count
+from .validation import check_array, check_count
 
 #: Two-sided level of the verdicts: the quantile is :math:`t_{(1 + 0.95)/2}(\nu)`.
 LEVEL = 0.95
@@ -70,15 +69,9 @@ class Verdict(NamedTuple):
 
 def _summary(values: Sequence[float], name: str) -> tuple[float, float, int]:
     """Mean, sample standard deviation and size of a one-dimensional sample of at least two finite numbers."""
-    if isinstance(values, str | bytes):
-        raise TypeError(f"{name} must be a sequence of numbers (one score per seed); got a string")
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a sequence of numbers (one score per seed); got {values!r}") from error
-    if array.ndim != 1 or array.size < 2 or not np.isfinite(array).all():
-        raise ValueError(f"{name} must hold at least two finite scores (one per seed) in one dimension; "
-                         f"got {values!r}")
+    array = check_array(values, name, ndim=1, scalar=False)
+    if array.size < 2:
+        raise ValueError(f"{name} must hold at least two scores (one per seed); got {array.size}")
     mean, sd = mean_sd(array.tolist())
     return mean, sd, array.size
 

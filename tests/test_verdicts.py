@@ -76,7 +76,7 @@ def test_verdict_is_a_plain_record():
     (lambda: welch_verdict([1.0], [1.0, 2.0]), ValueError, "scores"),
     (lambda: welch_verdict([1.0, 2.0], [1.0, float("nan")]), ValueError, "rival_scores"),
     (lambda: welch_verdict("ab", [1.0, 2.0]), TypeError, "scores"),
-    (lambda: welch_verdict([[1.0, 2.0]], [1.0, 2.0]), ValueError, "one dimension"),
+    (lambda: welch_verdict([[1.0, 2.0]], [1.0, 2.0]), ValueError, "scores must be a 1-D"),
     (lambda: welch_verdict([1.0, 2.0], [1.0, 2.0], better="smaller"), ValueError, "better"),
     (lambda: welch_df(-1.0, 3, 1.0, 3), ValueError, "variance_a"),
     (lambda: welch_df(1.0, 3, "x", 3), TypeError, "variance_b"),
