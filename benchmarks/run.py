@@ -327,11 +327,11 @@ def bench_w2() -> None:
 def bench_toy(steps: int = 200, repeats: int = 3) -> None:
     print(f"== toy: wall time of one training step of chapter toy-experiments (median of {repeats} runs of "
           f"{steps} steps) ==", flush=True)
-    from pwgf_viz import toy_runs
+    from pwgf_viz import toy_problems, toy_training
 
-    for problem in toy_runs.toy_problems():
-        for name in (toy_runs.EXACT, *toy_runs.estimators_for(problem.family)):
-            times = [toy_runs.adam_run(name, problem, steps, seed=r).seconds_per_step for r in range(repeats)]
+    for problem in toy_problems.toy_problems():
+        for name in (toy_problems.EXACT, *toy_problems.estimators_for(problem.family)):
+            times = [toy_training.adam_run(name, problem, steps, seed=r).seconds_per_step for r in range(repeats)]
             report(f"toy step {problem.key} / {name}: {1e3 * statistics.median(times):.2f} ms",
                    1e3 * statistics.median(times), name=f"toy_step_ms[{problem.key},{name}]")
 

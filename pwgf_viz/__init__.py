@@ -18,7 +18,11 @@ Transport, flows and projections (Parts II and III)
     projections), :mod:`~pwgf_viz.projected_flow` (the projected flow simulated with particles),
     :mod:`~pwgf_viz.rest_points` (closed-form mean flows and their rest points).
 Experiments (Parts IV to VI)
-    :mod:`~pwgf_viz.toy_runs`, :mod:`~pwgf_viz.data`, :mod:`~pwgf_viz.models` (VAEs with discrete latents),
+    the toys :mod:`~pwgf_viz.toy_problems` (problems, settings, budget), :mod:`~pwgf_viz.toy_training` (the Adam
+    loop), :mod:`~pwgf_viz.toy_scoring` (exact losses, relative gaps), :mod:`~pwgf_viz.toy_runs` (the grid and its
+    records), :mod:`~pwgf_viz.toy_claims` and :mod:`~pwgf_viz.toy_tables`; :mod:`~pwgf_viz.verdicts` (the one rule
+    for "comparable or better" and "clearly better": Welch's test), :mod:`~pwgf_viz.tables` (the one Markdown table
+    renderer), :mod:`~pwgf_viz.data`, :mod:`~pwgf_viz.models` (VAEs with discrete latents),
     :mod:`~pwgf_viz.train`, :mod:`~pwgf_viz.latent_experiments`, :mod:`~pwgf_viz.results` (committed result
     files), :mod:`~pwgf_viz.quantized`, :mod:`~pwgf_viz.quantized_mlp`, :mod:`~pwgf_viz.wasserstein_ball`,
     :mod:`~pwgf_viz.adversarial`, :mod:`~pwgf_viz.beyond_st`, :mod:`~pwgf_viz.polynomial`,

@@ -9,17 +9,20 @@ For a problem :math:`(f, \text{family}, \theta)` and an estimator with single-dr
     \text{std} = \Big(\operatorname{tr} \widehat{\operatorname{Cov}}(\hat g)\Big)^{1/2},
 
 with the bias's Monte Carlo standard error :math:`\text{std}/\sqrt{n}`: a bias below about three standard
-errors is indistinguishable from zero at this sample size.
+errors is indistinguishable from zero at this sample size. When the draws are not independent, as with the option
+``groups`` :math:`G` of ``reinforce_baseline`` (each draw's baseline comes from the other draws of its group), the
+standard error is that of the :math:`G` independent group means instead (:func:`estimator_stats`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from . import tables
 from .estimators import get_estimator, gradient_samples
 from .exact import exact_gradient
 from .objectives import Objective
@@ -60,7 +63,28 @@ class EstimatorStats:
 
 def estimator_stats(problem: Problem, estimator: str, n: int = 10_000, seed: int = 0,
                     samples: torch.Tensor | None = None, **options: object) -> EstimatorStats:
-    """Draw ``n`` estimates (or use the given ``samples``) and compare their mean with the exact gradient."""
+    r"""Draw ``n`` estimates (or use the given ``samples``) and compare their mean with the exact gradient.
+
+    Parameters
+    ----------
+    problem : Problem
+        The objective, family and parameter.
+    estimator : str
+        A name of :data:`pwgf_viz.ESTIMATORS`.
+    n, seed : int
+        Number of draws and their seed (ignored when ``samples`` is given).
+    samples : torch.Tensor, optional
+        Estimates already drawn, shape ``(n, *theta.shape)``.
+    **options
+        The estimator's options. With ``groups`` :math:`G > 1` (``reinforce_baseline``) the draws of a group share
+        their baselines, so only the :math:`G` group means are independent: the bias's standard error is then the
+        spread of a group mean over :math:`\sqrt{G}`, not ``std`` over :math:`\sqrt{n}`.
+
+    Returns
+    -------
+    EstimatorStats
+        Mean, bias, the bias's standard error, and ``std``, the spread of a single draw.
+    """
     n = check_count(n, "n", minimum=2)
     if samples is None:
         samples = gradient_samples(estimator, problem.f, problem.family, problem.theta, n, seed=seed, **options)
@@ -74,9 +98,25 @@ def estimator_stats(problem: Problem, estimator: str, n: int = 10_000, seed: int
     flat = samples.reshape(samples.shape[0], -1).double()
     exact = problem.exact()
     mean = flat.mean(0)
-    std = math.sqrt(float(flat.var(0, unbiased=True).sum()))
+    std = _spread(flat)
+    groups = options.get("groups", 1)
+    bias_se = std / math.sqrt(flat.shape[0]) if groups == 1 else _grouped_se(flat, groups)
     return EstimatorStats(problem.name, get_estimator(estimator).name, flat.shape[0], mean.reshape(exact.shape),
-                          exact, float((mean - exact.reshape(-1)).norm()), std / math.sqrt(flat.shape[0]), std)
+                          exact, float((mean - exact.reshape(-1)).norm()), bias_se, std)
+
+
+def _spread(flat: torch.Tensor) -> float:
+    """Square root of the total sample variance of the rows of ``flat``."""
+    return math.sqrt(float(flat.var(0, unbiased=True).sum()))
+
+
+def _grouped_se(flat: torch.Tensor, groups: object) -> float:
+    """Standard error of the mean of rows in ``groups`` interleaved groups (row ``i`` in group ``i mod G``)."""
+    groups = check_count(groups, "groups", minimum=2, maximum=flat.shape[0] // 2)
+    if flat.shape[0] % groups:
+        raise ValueError(f"groups must divide the number of draws n = {flat.shape[0]}; got groups = {groups}")
+    means = flat.reshape(flat.shape[0] // groups, groups, -1).mean(0)
+    return _spread(means) / math.sqrt(groups)
 
 
 def comparison(problems: Sequence[Problem], estimators: Sequence[str], n: int = 10_000,
@@ -87,20 +127,51 @@ def comparison(problems: Sequence[Problem], estimators: Sequence[str], n: int = 
             if problem.family in get_estimator(name).families]
 
 
-def markdown_table(stats: Sequence[EstimatorStats], estimators: Sequence[str]) -> str:
+def markdown_table(stats: Sequence[EstimatorStats], estimators: Sequence[str], spec: str = ".3f") -> str:
     """A Markdown table: one row per estimator, one column per problem, cells ``bias / std`` (blank: unsupported).
 
     The first row gives each problem's exact gradient norm, the scale against which bias and std are read.
+    ``spec`` is the format of the numbers (``".3f"``: three decimals; ``".3g"``: three significant digits).
     """
     if not stats:
         raise ValueError("stats must hold at least one EstimatorStats (from comparison or estimator_stats)")
-    problems = list(dict.fromkeys(s.problem for s in stats))
-    cell = {(s.problem, s.estimator): s for s in stats}
-    exact = {s.problem: float(s.exact.norm()) for s in stats}
-    rows = ["| estimator | " + " | ".join(problems) + " |", "|---|" + "---:|" * len(problems),
-            "| *exact ‖∇L‖* | " + " | ".join(f"*{exact[p]:.3f}*" for p in problems) + " |"]
+    norms = {s.problem: float(s.exact.norm()) for s in stats}
+    return bias_std_table(norms, {(s.problem, s.estimator): (s.bias, s.std) for s in stats}, estimators, spec)
+
+
+def bias_std_table(norms: Mapping[str, float], cells: Mapping[tuple[str, str], tuple[float, float]],
+                   estimators: Sequence[str], spec: str = ".3f") -> str:
+    """The layout of the book's bias tables (:func:`markdown_table`, and the toy chapter's).
+
+    Parameters
+    ----------
+    norms : mapping
+        Problem -> exact gradient norm; its keys, in order, are the columns.
+    cells : mapping
+        (problem, estimator) -> (bias, std); a missing pair is a blank cell.
+    estimators : sequence of str
+        The rows, in order.
+    spec : str
+        Format spec of the numbers, e.g. ``".3f"`` or ``".3g"``.
+
+    Returns
+    -------
+    str
+        A first row of the exact norms in italics, then one row per estimator, cells ``bias / std``.
+    """
+    if not norms:
+        raise ValueError("norms must give the exact gradient norm of at least one problem (a column)")
+    try:
+        format(1.0, spec)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"spec must be a float format spec such as '.3f' or '.3g'; got {spec!r}") from error
+    problems = list(norms)
+    rows = [["*exact ‖∇L‖*", *(f"*{norms[p]:{spec}}*" for p in problems)]]
     for e in estimators:
-        entries = [f"{cell[p, e].bias:.3f}\u00a0/\u00a0{cell[p, e].std:.3f}" if (p, e) in cell else ""
-                   for p in problems]   # no-break spaces keep "bias / std" on one line
-        rows.append(f"| `{e}` | " + " | ".join(entries) + " |")
-    return "\n".join(rows)
+        rows.append([f"`{e}`", *(_bias_std(cells[p, e], spec) if (p, e) in cells else "" for p in problems)])
+    return tables.markdown(["estimator", *problems], rows)
+
+
+def _bias_std(cell: tuple[float, float], spec: str) -> str:
+    bias, std = cell
+    return f"{bias:{spec}}{tables.NBSP}/{tables.NBSP}{std:{spec}}"

@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from . import tables
 from .validation import check_array, check_count
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,17 +88,20 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
 
 
 def summary_table(records: Sequence[Mapping[str, object]], row: str, columns: Sequence[str],
-                  digits: int = 3) -> str:
+                  digits: int = 3, separator: str = " ± ") -> str:
     """A Markdown table: one row per value of ``row`` (in first-seen order), cells ``mean ± sd`` of each column.
 
     Every record must hold ``row``; a record lacking a column does not count for that column (blank cell if
-    no record of the row has it). The last column gives the number of records per row.
+    no record of the row has it). The last column gives the number of records per row. ``separator`` goes
+    between mean and sd (e.g. with no-break spaces, :data:`pwgf_viz.tables.NBSP`, to keep a cell on one line).
     """
     if not isinstance(row, str):
         raise TypeError(f"row must be a record key (string); got {type(row).__name__}")
     if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
         raise ValueError("columns must be a non-empty list of record keys")
     digits = check_count(digits, "digits", minimum=0, maximum=12)
+    if not isinstance(separator, str):
+        raise TypeError(f"separator must be a string (between mean and sd); got {type(separator).__name__}")
     if not records:
         raise ValueError("records must not be empty")
     groups: dict[object, list[Mapping[str, object]]] = {}
@@ -105,15 +109,14 @@ def summary_table(records: Sequence[Mapping[str, object]], row: str, columns: Se
         if row not in record:
             raise ValueError(f"every record must hold the row key {row!r}; got one with keys {sorted(record)}")
         groups.setdefault(record[row], []).append(record)
-    lines = [f"| {row} | " + " | ".join(columns) + " | runs |", "|---|" + "---:|" * (len(columns) + 1)]
-    for key, group in groups.items():
-        cells = []
-        for column in columns:
-            values = [r[column] for r in group if column in r]
-            if not values:
-                cells.append("")
-                continue
-            mean, sd = mean_sd(values)
-            cells.append(f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}")
-        lines.append(f"| `{key}` | " + " | ".join(cells) + f" | {len(group)} |")
-    return "\n".join(lines)
+    rows = [[f"`{key}`", *(_cell([r[c] for r in group if c in r], digits, separator) for c in columns),
+             str(len(group))] for key, group in groups.items()]
+    return tables.markdown([row, *columns, "runs"], rows)
+
+
+def _cell(values: Sequence[float], digits: int, separator: str) -> str:
+    """``mean ± sd`` of the values (``mean`` alone for one value, blank for none)."""
+    if not values:
+        return ""
+    mean, sd = mean_sd(values)
+    return f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f}{separator}{sd:.{digits}f}"

@@ -1,6 +1,8 @@
-"""pwgf_viz.toy_runs (Part IV toy experiments): exact scoring, runs, bias measurement, tables, bad input.
+"""The toy experiments of Part IV (pwgf_viz.toy_problems, toy_scoring, toy_training, toy_runs, toy_claims,
+toy_tables): exact scoring, runs, bias measurement, claims, tables, bad input.
 
-Statistical tests: fixed seeds, sample means within 4 standard errors (SE = sample std / sqrt(n)).
+Statistical tests: fixed seeds, sample means within 4 standard errors (SE = sample std / sqrt(n), or of the group
+means for draws that share a baseline).
 """
 
 from __future__ import annotations
@@ -13,11 +15,25 @@ import numpy as np
 import pytest
 import torch
 
-from pwgf_viz import exact_expectation, exact_gradient, exact_st_mean, objectives, plots, toy_runs
+from pwgf_viz import (
+    compare,
+    exact_expectation,
+    exact_gradient,
+    exact_st_mean,
+    gradient_samples,
+    objectives,
+    plots,
+    toy_claims,
+    toy_problems,
+    toy_runs,
+    toy_scoring,
+    toy_tables,
+    toy_training,
+)
 from pwgf_viz.exact import exact_mean
 from pwgf_viz.results import load_results, save_results
 
-PROBLEMS = toy_runs.toy_problems()
+PROBLEMS = toy_problems.toy_problems()
 BY_KEY = {p.key: p for p in PROBLEMS}
 
 
@@ -61,7 +77,7 @@ def test_exact_losses_equal_enumeration_row_by_row(key):
         path = rng.uniform(0.02, 0.98, size=(7, *problem.theta0.shape))
     else:
         path = rng.uniform(0.1, 9.0, size=(7, 1))
-    losses = toy_runs.exact_losses(problem.f, problem.family, path)
+    losses = toy_scoring.exact_losses(problem.f, problem.family, path)
     expected = [exact_expectation(problem.f, problem.family, row) for row in path]
     # Bernoulli: the same finite sum. Poisson: both sums drop a tail of mass < 1e-12 (POISSON_TAIL), at different
     # truncation points (the path's largest rate here, each row's own rate there): |f| < 10 on those tails.
@@ -73,12 +89,12 @@ def test_relative_gap_of_the_toy_is_2p():
     # Delta(p) = (L(p) - t^2) / (L(1/2) - t^2) = p (1 - 2t) / ((1 - 2t) / 2) = 2p.
     problem = BY_KEY["t=0.45"]
     p = np.array([[0.5], [0.3], [0.01]])
-    gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, "bernoulli", p))
+    gap = toy_scoring.relative_gap(problem, toy_scoring.exact_losses(problem.f, "bernoulli", p))
     assert np.allclose(gap, 2 * p[:, 0], atol=1e-12)
 
 
 def test_exact_run_reaches_the_poisson_optimum():
-    run = toy_runs.adam_run("exact", BY_KEY["pois-quad"], steps=300, lr=0.05)
+    run = toy_training.adam_run("exact", BY_KEY["pois-quad"], steps=300, lr=0.05)
     assert run.path.shape == (301, 1)
     assert run.path[0, 0] == 4.0
     assert run.path[-1, 0] == pytest.approx(2.0, abs=0.02)
@@ -87,38 +103,53 @@ def test_exact_run_reaches_the_poisson_optimum():
 
 def test_st_run_settles_at_its_rest_point():
     # ST's mean 2 (lambda - 2.5) vanishes at 2.5; with the learning rate decaying to 0 the run settles near it.
-    finals = [toy_runs.adam_run("st", BY_KEY["pois-quad"], steps=300, seed=s).path[-30:, 0].mean() for s in range(3)]
+    finals = [toy_training.adam_run("st", BY_KEY["pois-quad"], steps=300, seed=s).path[-30:, 0].mean()
+              for s in range(3)]
     assert abs(np.mean(finals) - 2.5) < 0.25
 
 
 def test_runs_are_reproducible_and_seeds_differ():
     problem = BY_KEY["t=0.45"]
-    a = toy_runs.adam_run("disarm", problem, steps=20, seed=3).path
-    b = toy_runs.adam_run("disarm", problem, steps=20, seed=3).path
-    c = toy_runs.adam_run("disarm", problem, steps=20, seed=4).path
+    a = toy_training.adam_run("disarm", problem, steps=20, seed=3).path
+    b = toy_training.adam_run("disarm", problem, steps=20, seed=3).path
+    c = toy_training.adam_run("disarm", problem, steps=20, seed=4).path
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_single_thread_restores_the_thread_count():
     before = torch.get_num_threads()
-    with toy_runs.single_thread():
+    with toy_training.single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 
 
 def test_budget_of_evaluations():
-    assert toy_runs.draws_per_step("arm") == toy_runs.draws_per_step("disarm") == 1
-    assert toy_runs.draws_per_step("st") == toy_runs.draws_per_step("reinforce_baseline") == 2
-    assert toy_runs.draws_per_step("st", evaluations=8) == 8
-    assert toy_runs.draws_per_step("arm", evaluations=8) == 4
-    assert toy_runs.estimator_options("gumbel_softmax") == {"temperature": 0.5}
-    assert toy_runs.estimator_options("gen_gumbel_softmax") == {"temperature": 0.5}
-    assert toy_runs.estimator_options("st") == {}
+    assert toy_problems.draws_per_step("arm") == toy_problems.draws_per_step("disarm") == 1
+    assert toy_problems.draws_per_step("st") == toy_problems.draws_per_step("reinforce_baseline") == 2
+    assert toy_problems.draws_per_step("st", evaluations=8) == 8
+    assert toy_problems.draws_per_step("arm", evaluations=8) == 4
+    assert toy_problems.estimator_options("gumbel_softmax") == {"temperature": 0.5}
+    assert toy_problems.estimator_options("gen_gumbel_softmax") == {"temperature": 0.5}
+    assert toy_problems.estimator_options("st") == {}
     # reinmax runs at temperature 1, where it is pWGF (thm-reinmax-pwgf), not at the Gumbel-Softmax temperature
-    assert toy_runs.estimator_options("reinmax") == {"temperature": 1.0}
-    assert toy_runs.draws_per_step("reinmax") == 2
-    assert "reinmax" in toy_runs.BERNOULLI_ESTIMATORS and "pwgf" not in toy_runs.BERNOULLI_ESTIMATORS
+    assert toy_problems.estimator_options("reinmax") == {"temperature": 1.0}
+    assert toy_problems.draws_per_step("reinmax") == 2
+    assert "reinmax" in toy_problems.BERNOULLI_ESTIMATORS and "pwgf" not in toy_problems.BERNOULLI_ESTIMATORS
+
+
+def test_bias_draws_are_made_as_training_makes_them():
+    # Training averages the two draws of a step, and reinforce_baseline's baseline of one is the other: the bias
+    # table's draws form groups of two (row i with row i + n/2), not one leave-one-out group of all n.
+    assert toy_runs.bias_options("reinforce_baseline", 10_000) == {"groups": 5_000}
+    assert toy_runs.bias_options("gumbel_softmax", 10_000) == {"temperature": 0.5}
+    problem = BY_KEY["pois-log"]
+    stats = {s.estimator: s for s in toy_runs.bias_stats(problem, n=2_000, seed=3)}["reinforce_baseline"]
+    draws = gradient_samples("reinforce_baseline", problem.f, "poisson", problem.probe, 2_000, seed=3, groups=1_000)
+    assert torch.allclose(stats.mean, draws.mean(0)) and stats.std == pytest.approx(float(draws.std(0)[0]))
+    # The pairs are the independent units: the bias's standard error is that of the 1000 pair means.
+    pairs = draws.reshape(2, 1_000).mean(0)
+    assert stats.bias_se == pytest.approx(float(pairs.std()) / math.sqrt(1_000))
 
 
 @pytest.mark.parametrize("key", ["t=0.45", "lsq", "pois-quad", "pois-log"])
@@ -147,10 +178,10 @@ def test_bias_measurement_against_the_exact_gradient(key):
 
 
 def test_grid_records_curves_and_round_trip(tmp_path):
-    setting = toy_runs.Setting(steps=12, seeds=2, bias_draws=200, curve_points=5)
+    setting = toy_problems.Setting(steps=12, seeds=2, bias_draws=200, curve_points=5)
     problems = [BY_KEY["t=0.45"], BY_KEY["pois-quad"]]
     results = toy_runs.run_grid(problems, setting)
-    expected_runs = (1 + 2 * len(toy_runs.BERNOULLI_ESTIMATORS)) + (1 + 2 * len(toy_runs.POISSON_ESTIMATORS))
+    expected_runs = (1 + 2 * len(toy_problems.BERNOULLI_ESTIMATORS)) + (1 + 2 * len(toy_problems.POISSON_ESTIMATORS))
     assert len(results.runs) == expected_runs
     curve = results.curves["t=0.45", "st"]
     assert curve.steps.tolist() == [0, 3, 6, 9, 12]
@@ -162,10 +193,10 @@ def test_grid_records_curves_and_round_trip(tmp_path):
     back = toy_runs.ToyResults.from_records(load_results("toy", folder=tmp_path)["records"])
     assert back.runs == results.runs and back.bias == results.bias
     assert np.allclose(back.curves["pois-quad", "pwgf"].mean, results.curves["pois-quad", "pwgf"].mean, rtol=1e-5)
-    table = toy_runs.final_gap_table(results.runs, problems).splitlines()
+    table = toy_tables.final_gap_table(results.runs, problems).splitlines()
     assert table[0] == "| estimator | t=0.45 | pois-quad | runs |"
     assert table[2].startswith("| `exact` |") and table[2].endswith("| 1 |")
-    assert "bias" not in toy_runs.bias_table(results.bias, problems).splitlines()[0]
+    assert "bias" not in toy_tables.bias_table(results.bias, problems).splitlines()[0]
     panels = toy_runs.step_time_panels(results.runs, problems)
     assert set(panels) == {"Bernoulli", "Poisson"} and "exact" not in panels["Bernoulli"]
     assert set(toy_runs.curve_panels(results, problems)) == {p.title for p in problems}
@@ -176,63 +207,81 @@ def test_claim_comparisons_rows():
     # against the best other, ST included.
     runs = [{"problem": p, "estimator": e, "seed": s, "final_gap": g + 0.01 * s}
             for p, family in (("t=0.45", "bernoulli"), ("pois-quad", "poisson"))
-            for g, e in enumerate(toy_runs.estimators_for(family)) for s in range(3)]
-    comparisons = toy_runs.claim_comparisons(runs, [BY_KEY["t=0.45"], BY_KEY["pois-quad"]])
+            for g, e in enumerate(toy_problems.estimators_for(family)) for s in range(3)]
+    comparisons = toy_claims.claim_comparisons(runs, [BY_KEY["t=0.45"], BY_KEY["pois-quad"]])
     assert [(c.problem, c.estimator, c.rival) for c in comparisons] == [
         ("t=0.45", "st", "reinforce_baseline"), ("t=0.45", "reinmax", "reinforce_baseline"),
         ("pois-quad", "pwgf", "st")]
-    assert len(toy_runs.claim_table(comparisons).splitlines()) == 5
+    assert len(toy_tables.claim_table(comparisons).splitlines()) == 5
 
 
 def test_compare_final_gaps_by_hand():
     runs = [{"problem": "a", "estimator": e, "seed": s, "final_gap": g}
             for e, gaps in {"st": [0.5, 0.7, 0.6], "arm": [0.1, 0.2, 0.3], "disarm": [0.9, 1.0, 1.1]}.items()
             for s, g in enumerate(gaps)]
-    c = toy_runs.compare_final_gaps(runs, "a", "st", ["arm", "disarm"])
+    c = toy_claims.compare_final_gaps(runs, "a", "st", ["arm", "disarm"])
     assert c.rival == "arm"
     se = math.sqrt(statistics.variance([0.5, 0.7, 0.6]) / 3 + statistics.variance([0.1, 0.2, 0.3]) / 3)
     assert c.z == pytest.approx((0.6 - 0.2) / se)
+    # Equal variances and sizes: Welch's degrees of freedom are n1 + n2 - 2 = 4, the threshold t_0.975(4).
+    assert c.verdict.df == pytest.approx(4.0) and c.t == pytest.approx(2.7764451, abs=1e-6)
     assert not c.comparable_or_better and not c.clearly_better
-    assert toy_runs.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
-    table = toy_runs.claim_table([c]).splitlines()
+    assert toy_claims.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
+    table = toy_tables.claim_table([c]).splitlines()
     assert table[2].startswith("| a | `st` | 0.6000\u00a0±\u00a00.1000 | `arm` |") and table[2].endswith("| **no** |")
+    assert "comparable or better, z\u00a0≤\u00a02.78" in table[2]
+
+
+def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds():
+    # z = 2.2 is "comparable or better" with 5 seeds each (t = 2.31 at 8 degrees of freedom), not with 100 (1.97).
+    def runs(n):
+        own = [0.5 + 0.1 * (i - (n - 1) / 2) / math.sqrt(n * (n + 1) / 12) for i in range(n)]  # sd 0.1 exactly
+        shift = 2.2 * 0.1 * math.sqrt(2 / n)
+        return ([{"problem": "a", "estimator": "st", "seed": i, "final_gap": g} for i, g in enumerate(own)]
+                + [{"problem": "a", "estimator": "arm", "seed": i, "final_gap": g - shift} for i, g in enumerate(own)])
+
+    few, many = (toy_claims.compare_final_gaps(runs(n), "a", "st", ["arm"]) for n in (5, 100))
+    assert few.z == pytest.approx(2.2) and many.z == pytest.approx(2.2)
+    assert few.comparable_or_better and not many.comparable_or_better
 
 
 @pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "categorical", [0.1, 0.2], [0.1, 0.2]),
+    (lambda: toy_problems.ToyProblem("x", "", objectives.quadratic(0.4), "categorical", [0.1, 0.2], [0.1, 0.2]),
      ValueError, "family"),
-    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2, 0.3]),
+    (lambda: toy_problems.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2, 0.3]),
      ValueError, "probe"),
-    (lambda: toy_runs.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [1.5], [0.2]),
+    (lambda: toy_problems.ToyProblem("x", "", objectives.quadratic(0.4), "bernoulli", [1.5], [0.2]),
      ValueError, "theta0"),
-    (lambda: toy_runs.ToyProblem("", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2]), ValueError, "key"),
-    (lambda: toy_runs.ToyProblem("x", "", 3, "bernoulli", [0.5], [0.2]), TypeError, "f must be"),
-    (lambda: toy_runs.Setting(steps=0, seeds=5), ValueError, "steps"),
-    (lambda: toy_runs.Setting(steps=100, seeds=1), ValueError, "seeds"),
-    (lambda: toy_runs.Setting(steps=100, seeds=5, lr=-1.0), ValueError, "lr"),
-    (lambda: toy_runs.adam_run("st", "t=0.45", steps=5), TypeError, "problem"),
-    (lambda: toy_runs.adam_run("arm", BY_KEY["pois-quad"], steps=5), ValueError, "supports families"),
-    (lambda: toy_runs.adam_run("nope", BY_KEY["t=0.45"], steps=5), ValueError, "estimator"),
-    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=0), ValueError, "steps"),
-    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=5, lr=0.0), ValueError, "lr"),
-    (lambda: toy_runs.adam_run("st", BY_KEY["t=0.45"], steps=5, seed=-1), ValueError, "seed"),
-    (lambda: toy_runs.draws_per_step("st", evaluations=3), ValueError, "evaluations"),
-    (lambda: toy_runs.estimators_for("categorical"), ValueError, "family"),
-    (lambda: toy_runs.exact_losses(objectives.quadratic(0.4), "bernoulli", [0.2, 0.3]), ValueError, "path"),
-    (lambda: toy_runs.exact_losses(objectives.quadratic(2.0), "poisson", [[1.0], [-2.0]]), ValueError, "path"),
-    (lambda: toy_runs.exact_losses(objectives.quadratic(0.4), "categorical", [[0.1, 0.2]]), ValueError,
+    (lambda: toy_problems.ToyProblem("", "", objectives.quadratic(0.4), "bernoulli", [0.5], [0.2]), ValueError, "key"),
+    (lambda: toy_problems.ToyProblem("x", "", 3, "bernoulli", [0.5], [0.2]), TypeError, "f must be"),
+    (lambda: toy_problems.Setting(steps=0, seeds=5), ValueError, "steps"),
+    (lambda: toy_problems.Setting(steps=100, seeds=1), ValueError, "seeds"),
+    (lambda: toy_problems.Setting(steps=100, seeds=5, lr=-1.0), ValueError, "lr"),
+    (lambda: toy_training.adam_run("st", "t=0.45", steps=5), TypeError, "problem"),
+    (lambda: toy_training.adam_run("arm", BY_KEY["pois-quad"], steps=5), ValueError, "supports families"),
+    (lambda: toy_training.adam_run("nope", BY_KEY["t=0.45"], steps=5), ValueError, "estimator"),
+    (lambda: toy_training.adam_run("st", BY_KEY["t=0.45"], steps=0), ValueError, "steps"),
+    (lambda: toy_training.adam_run("st", BY_KEY["t=0.45"], steps=5, lr=0.0), ValueError, "lr"),
+    (lambda: toy_training.adam_run("st", BY_KEY["t=0.45"], steps=5, seed=-1), ValueError, "seed"),
+    (lambda: toy_problems.draws_per_step("st", evaluations=3), ValueError, "evaluations"),
+    (lambda: toy_problems.estimators_for("categorical"), ValueError, "family"),
+    (lambda: toy_scoring.exact_losses(objectives.quadratic(0.4), "bernoulli", [0.2, 0.3]), ValueError, "path"),
+    (lambda: toy_scoring.exact_losses(objectives.quadratic(2.0), "poisson", [[1.0], [-2.0]]), ValueError, "path"),
+    (lambda: toy_scoring.exact_losses(objectives.quadratic(0.4), "categorical", [[0.1, 0.2]]), ValueError,
      "families"),
-    (lambda: toy_runs.exact_losses("f", "bernoulli", [[0.2]]), TypeError, "f must be"),
-    (lambda: toy_runs.loss_minimum(objectives.quadratic(2.0), "poisson", [1.0, 2.0]), ValueError, "single Poisson"),
-    (lambda: toy_runs.loss_minimum(objectives.quadratic(0.0), "poisson", [1.0]), ValueError, "edge of the searched"),
-    (lambda: toy_runs.run_grid([], toy_runs.SETTINGS["quick"]), ValueError, "problems"),
+    (lambda: toy_scoring.exact_losses("f", "bernoulli", [[0.2]]), TypeError, "f must be"),
+    (lambda: toy_scoring.loss_minimum(objectives.quadratic(2.0), "poisson", [1.0, 2.0]), ValueError, "single Poisson"),
+    (lambda: toy_scoring.loss_minimum(objectives.quadratic(0.0), "poisson", [1.0]), ValueError, "edge of the searched"),
+    (lambda: toy_runs.run_grid([], toy_problems.SETTINGS["quick"]), ValueError, "problems"),
     (lambda: toy_runs.run_grid(PROBLEMS, "quick"), TypeError, "setting"),
     (lambda: toy_runs.bias_stats("lsq"), TypeError, "problem"),
-    (lambda: toy_runs.compare_final_gaps([], "a", "st", ["arm"]), ValueError, "at least two runs"),
-    (lambda: toy_runs.compare_final_gaps([{"problem": "a", "estimator": "st", "final_gap": 0.1}] * 2, "a", "st",
+    (lambda: toy_runs.bias_options("reinforce_baseline", 5), ValueError, "multiple"),
+    (lambda: toy_scoring.final_gap([0.5]), ValueError, "gap"),
+    (lambda: toy_claims.compare_final_gaps([], "a", "st", ["arm"]), ValueError, "at least two runs"),
+    (lambda: toy_claims.compare_final_gaps([{"problem": "a", "estimator": "st", "final_gap": 0.1}] * 2, "a", "st",
                                          ["arm"]), ValueError, "rivals"),
-    (lambda: toy_runs.claim_table([]), ValueError, "comparisons"),
-    (lambda: toy_runs.bias_table([], PROBLEMS), ValueError, "records"),
+    (lambda: toy_tables.claim_table([]), ValueError, "comparisons"),
+    (lambda: toy_tables.bias_table([], PROBLEMS), ValueError, "records"),
     (lambda: toy_runs.ToyResults.from_records([{"kind": "other"}]), ValueError, "kind"),
     (lambda: objectives.least_squares([[1.0, 2.0]], [1.0, 2.0]), ValueError, "matrix"),
     (lambda: objectives.cost_minus_log(0.9), ValueError, "cost"),
@@ -272,13 +321,24 @@ def test_committed_full_results_match_the_code():
     full = load_results("toy-experiments")
     if full is None:
         pytest.skip("experiments/results/toy-experiments.json is absent (run experiments/toy_experiments.py)")
-    setting = toy_runs.SETTINGS["full"]
+    setting = toy_problems.SETTINGS["full"]
     assert (full["settings"]["steps"], full["settings"]["seeds"]) == (setting.steps, setting.seeds)
     runs = {(r["problem"], r["estimator"], r["seed"]): r for r in full["records"] if r["kind"] == "run"}
-    assert len(runs) == sum(1 + setting.seeds * len(toy_runs.estimators_for(p.family)) for p in PROBLEMS)
-    tail = round(toy_runs.FINAL_FRACTION * setting.steps)
+    assert len(runs) == sum(1 + setting.seeds * len(toy_problems.estimators_for(p.family)) for p in PROBLEMS)
+    tail = round(toy_scoring.FINAL_FRACTION * setting.steps)
     for key, name, seed in [("t=0.45", "disarm", 3), ("lsq", "reinmax", 2), ("pois-quad", "pwgf", 0)]:
         problem = BY_KEY[key]
-        run = toy_runs.adam_run(name, problem, setting.steps, setting.lr, seed)
-        gap = toy_runs.relative_gap(problem, toy_runs.exact_losses(problem.f, problem.family, run.path))
+        run = toy_training.adam_run(name, problem, setting.steps, setting.lr, seed)
+        gap = toy_scoring.relative_gap(problem, toy_scoring.exact_losses(problem.f, problem.family, run.path))
         assert float(gap[-tail:].mean()) == pytest.approx(runs[key, name, seed]["final_gap"], rel=1e-9, abs=1e-12)
+        assert toy_scoring.final_gap(gap) == float(gap[-tail:].mean())
+    # The bias records are those of the current code: reinforce_baseline with the two-draw baseline of training.
+    bias = {(r["problem"], r["estimator"]): r for r in full["records"] if r["kind"] == "bias"}
+    problem = BY_KEY["pois-log"]
+    target = compare.Problem(problem.key, problem.f, problem.family, problem.probe)
+    n = setting.bias_draws
+    options = toy_runs.bias_options("reinforce_baseline", n)
+    again = compare.estimator_stats(target, "reinforce_baseline", n, 0, **options)
+    record = bias["pois-log", "reinforce_baseline"]
+    assert (record["bias"], record["bias_se"], record["std"]) == pytest.approx((again.bias, again.bias_se, again.std),
+                                                                              rel=1e-9)
