@@ -75,7 +75,7 @@ def estimator_stats(problem: Problem, estimator: str, n: int = 10_000, seed: int
         Number of draws and their seed (ignored when ``samples`` is given).
     samples : torch.Tensor, optional
         Estimates already drawn, shape ``(n, *theta.shape)``.
-    **options
+    \*\*options
         The estimator's options. With ``groups`` :math:`G > 1` (``reinforce_baseline``) the draws of a group share
         their baselines, so only the :math:`G` group means are independent: the bias's standard error is then the
         spread of a group mean over :math:`\sqrt{G}`, not ``std`` over :math:`\sqrt{n}`.

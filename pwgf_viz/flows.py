@@ -272,7 +272,7 @@ def _check_grid_problem(mass: object, grid: object, potential: object, step: obj
     return (p, x, f, *scalars)
 
 
-#: Largest move of a log-potential between two rebuilds of the cached exponentials in :func:`_entropic_jko`:
+#: Largest move of a log-potential between two rebuilds of the cached exponentials in ``_entropic_jko``:
 #: the cached sums then stay within ``[e^-50, m e^50]``, far from float64 under- and overflow.
 LOG_ABSORB = 50.0
 

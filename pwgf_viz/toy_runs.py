@@ -71,7 +71,7 @@ def _curve(gaps: np.ndarray, points: int) -> Curve:
 
 
 def run_grid(problems: Sequence[ToyProblem], setting: Setting, progress: bool = False) -> ToyResults:
-    """Every estimator of :func:`estimators_for` on every problem and seed, plus one exact-gradient run each.
+    """Every estimator of :func:`pwgf_viz.toy_problems.estimators_for` on every problem and seed, plus one exact-gradient run each.
 
     A ``"run"`` record holds ``problem``, ``estimator``, ``seed``, ``final_gap``
     (:func:`pwgf_viz.toy_scoring.final_gap`) and ``ms_per_step``. ``progress`` shows a tqdm bar (on stderr: keep it
@@ -113,7 +113,7 @@ def bias_options(estimator: str, n: int) -> dict[str, object]:
     Returns
     -------
     dict
-        The options to pass to :func:`pwgf_viz.gradient_samples`.
+        The options to pass to :func:`pwgf_viz.estimators.gradient_samples`.
     """
     options = estimator_options(estimator)
     if "groups" not in get_estimator(estimator).defaults:
