@@ -74,7 +74,28 @@ SurrogateRule = Callable[..., Draws]
 
 @dataclass(frozen=True)
 class Estimator:
-    """A named gradient estimator: which families it supports, whether it is unbiased, and its rule."""
+    """A named gradient estimator: which families it supports, whether it is unbiased, and its rule.
+
+    Parameters
+    ----------
+    name : str
+        The key of the estimator in :data:`ESTIMATORS`.
+    families : tuple of str
+        The families of :data:`~pwgf_viz.validation.FAMILIES` it supports.
+    unbiased : bool
+        Whether its mean is the exact gradient.
+    rule : callable
+        ``rule(f, family, theta_rows, **options)`` returning the :class:`Draws` of ``n`` draws, row ``i`` of
+        ``theta_rows`` (shape ``(n, *theta.shape)``) parametrising draw ``i``.
+    summary : str
+        One line describing it, for tables.
+    defaults : mapping of str to object, default {}
+        Its options and their default values; no other option is accepted.
+    min_samples : int, default 1
+        The smallest number of draws per call (2 for a leave-one-out baseline).
+    evaluations : int, default 1
+        Evaluations of ``f`` per draw.
+    """
 
     name: str
     families: tuple[str, ...]
@@ -87,13 +108,42 @@ class Estimator:
     evaluations: int = 1
 
     def check_family(self, family: str) -> str:
+        """Return ``family`` if this estimator supports it, else raise.
+
+        Parameters
+        ----------
+        family : str
+            A family of :data:`~pwgf_viz.validation.FAMILIES`; it must also be one of :attr:`families`.
+
+        Returns
+        -------
+        str
+            ``family``.
+        """
         family = check_family(family)
         if family not in self.families:
             raise ValueError(f"estimator {self.name!r} supports families {self.families}; got {family!r}")
         return family
 
     def draws(self, f: Objective, family: str, theta_rows: torch.Tensor, **options: object) -> Draws:
-        """Surrogates of ``n`` independent draws; row ``i`` of ``theta_rows`` parameterises draw ``i``."""
+        """Surrogates of ``n`` independent draws; row ``i`` of ``theta_rows`` parameterises draw ``i``.
+
+        Parameters
+        ----------
+        f : callable
+            The objective, mapping samples of shape ``(n, *S)`` to ``(n,)``.
+        family : str
+            One of :attr:`families` (not checked here: see :meth:`check_family`).
+        theta_rows : torch.Tensor
+            Shape ``(n, *theta.shape)``, valid parameters of ``family``.
+        **options
+            The estimator's options; names must be keys of :attr:`defaults`, whose values fill the missing ones.
+
+        Returns
+        -------
+        Draws
+            Per-draw surrogate losses and objective values, each of shape ``(n,)``.
+        """
         return self.rule(f, family, theta_rows, **check_options(options, dict(self.defaults), self.name))
 
 
@@ -282,7 +332,18 @@ ESTIMATORS: Mapping[str, Estimator] = _registry()
 
 
 def get_estimator(estimator: object) -> Estimator:
-    """Look up an estimator by name (or pass an :class:`Estimator` through)."""
+    """Look up an estimator by name (or pass an :class:`Estimator` through).
+
+    Parameters
+    ----------
+    estimator : str or Estimator
+        A key of :data:`ESTIMATORS`, or an :class:`Estimator` (returned as it is).
+
+    Returns
+    -------
+    Estimator
+        The estimator.
+    """
     if isinstance(estimator, Estimator):
         return estimator
     if not isinstance(estimator, str):
@@ -310,10 +371,34 @@ def gradient_samples(estimator: str | Estimator, f: Objective, family: str, thet
                      seed: int = 0, **options: object) -> torch.Tensor:
     r"""``n`` independent single-sample estimates of :math:`\nabla_\theta \mathbb{E}_{p_\theta}[f(z)]`.
 
-    Returns a tensor of shape ``(n, *theta.shape)`` in ``theta``'s dtype. Draws are vectorised: row ``i``
-    uses its own copy of ``theta``, so one backward pass gives all ``n`` per-draw gradients. ``seed`` fixes
-    the draws without touching the global random state. ``options`` are the estimator's (e.g.
-    ``temperature`` for the Gumbel-Softmax estimators).
+    Draws are vectorised: row ``i`` uses its own copy of ``theta``, so one backward pass gives all ``n`` per-draw
+    gradients.
+
+    Parameters
+    ----------
+    estimator : str or Estimator
+        A key of :data:`ESTIMATORS` (or the estimator itself); it must support ``family``.
+    f : callable
+        The objective, mapping samples of shape ``(n, *theta.shape)`` (``(n, *theta.shape[:-1], K)`` one-hot for
+        the categorical family) to a finite floating tensor of shape ``(n,)``; built from torch operations for the
+        pathwise estimators, which differentiate it.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : array_like or torch.Tensor
+        Its parameter (probabilities in (0, 1), logits with ``K >= 2`` on the last axis, or rates > 0).
+    n : int
+        The number of estimates, from the estimator's ``min_samples`` to :data:`~pwgf_viz.validation.MAX_SAMPLES`,
+        with ``n * theta.numel() <=`` :data:`~pwgf_viz.validation.MAX_ELEMENTS`.
+    seed : int, default 0
+        Seed of the draws, in ``[0, 2**63 - 1]``; the global random state is left untouched.
+    **options
+        The estimator's options (e.g. ``temperature`` > 0 for the Gumbel-Softmax estimators); see
+        :attr:`Estimator.defaults`.
+
+    Returns
+    -------
+    torch.Tensor
+        The estimates, shape ``(n, *theta.shape)``, in ``theta``'s dtype, detached and finite.
     """
     est, f, family, theta, n = _prepare(estimator, f, family, theta, n)
     seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
@@ -336,9 +421,31 @@ def surrogate(estimator: str | Estimator, f: Objective, family: str, theta: torc
               **options: object) -> Surrogate:
     r"""A scalar surrogate loss for training: ``loss.backward()`` adds the estimator's gradient.
 
-    ``theta`` may be the output of a network; the gradient flows into it and upstream. The gradient of
-    ``loss`` is the mean of ``n`` single-sample estimates; ``value`` is the mean of ``f`` over the draws
-    (detached), to report the objective. Uses the global random state (seed it with ``torch.manual_seed``).
+    ``theta`` may be the output of a network; the gradient flows into it and upstream. Uses the global random state
+    (seed it with ``torch.manual_seed``).
+
+    Parameters
+    ----------
+    estimator : str or Estimator
+        A key of :data:`ESTIMATORS` (or the estimator itself); it must support ``family``.
+    f : callable
+        The objective, mapping samples of shape ``(n, *theta.shape)`` to ``(n,)`` (as for
+        :func:`gradient_samples`).
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : torch.Tensor
+        Its parameter, in the family's range; gradients flow into it.
+    n : int, default 1
+        The number of draws averaged, from the estimator's ``min_samples`` on, with
+        ``n * theta.numel() <=`` :data:`~pwgf_viz.validation.MAX_ELEMENTS`.
+    **options
+        The estimator's options (see :attr:`Estimator.defaults`).
+
+    Returns
+    -------
+    Surrogate
+        ``loss``, a scalar whose gradient is the mean of the ``n`` single-sample estimates, and ``value``, the mean
+        of ``f`` over the draws (detached).
     """
     est, f, family, theta, n = _prepare(estimator, f, family, theta, n)
     rows = theta.unsqueeze(0).expand((n,) + tuple(theta.shape))

@@ -39,7 +39,21 @@ Objective = Callable[[torch.Tensor], torch.Tensor]
 
 
 def poisson_truncation(rates: torch.Tensor, tail: float = POISSON_TAIL) -> np.ndarray:
-    r"""Per-coordinate upper ends: the smallest :math:`k_i` with :math:`P(z_i > k_i) < \text{tail}/d`."""
+    r"""Per-coordinate upper ends: the smallest :math:`k_i` with :math:`P(z_i > k_i) < \text{tail}/d`.
+
+    Parameters
+    ----------
+    rates : torch.Tensor
+        Poisson rates, any shape, every entry > 0 (not validated here: callers have).
+    tail : float, default POISSON_TAIL
+        The total tail probability :math:`\delta` allowed to be dropped, in (0, 1); shared equally among the
+        :math:`d` coordinates.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 array of shape ``(d,)`` (the rates flattened): the largest count kept per coordinate.
+    """
     flat = rates.detach().reshape(-1).double().cpu().numpy()
     q = tail / flat.size
     ks = stats.poisson.isf(q, flat).astype(np.int64)
@@ -75,6 +89,20 @@ def enumerate_support(family: str, theta: torch.Tensor) -> Iterator[torch.Tensor
     """Yield every configuration of a whole draw, in chunks of shape ``(m, *theta.shape)`` (float64).
 
     Poisson supports are truncated as documented in the module docstring.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : torch.Tensor
+        A validated parameter of ``family`` (at most :data:`MAX_BERNOULLI_DIM` Bernoulli coordinates, at most
+        :data:`MAX_CONFIGURATIONS` configurations otherwise).
+
+    Yields
+    ------
+    torch.Tensor
+        float64 chunks of at most 65536 configurations, shape ``(m, *theta.shape)`` (one-hot along the last axis for
+        the categorical family), together covering the support once, in mixed-radix order.
     """
     radices, total = _radices(family, theta)
     weights = np.concatenate([np.cumprod(radices[::-1])[::-1][1:], [1]]).astype(np.int64)
@@ -102,6 +130,21 @@ def exact_expectation(f: Objective, family: str, theta: object) -> float:
     r"""The exact value of :math:`L(\theta) = \mathbb{E}_{p_\theta}[f(z)]` (eq. ``eq-objective``).
 
     ``f`` maps a float tensor of shape ``(m, *theta.shape)`` to shape ``(m,)``.
+
+    Parameters
+    ----------
+    f : callable
+        The objective, mapping a float64 tensor of shape ``(m, *theta.shape)`` to a finite tensor of shape ``(m,)``.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : array_like or torch.Tensor
+        Its parameter, in the family's range (:func:`~pwgf_viz.validation.check_parameter`), within the sizes of the
+        module docstring.
+
+    Returns
+    -------
+    float
+        :math:`L(\theta)` (exact up to the Poisson truncation).
     """
     f = check_objective(f)
     theta = check_parameter(family, theta).detach().to(torch.float64)
@@ -114,6 +157,20 @@ def exact_gradient(f: Objective, family: str, theta: object) -> torch.Tensor:
 
     Returns a float64 tensor of ``theta``'s shape: with respect to the probabilities (Bernoulli), the
     logits (categorical) or the rates (Poisson).
+
+    Parameters
+    ----------
+    f : callable
+        The objective, as for :func:`exact_expectation` (it need not be differentiable).
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : array_like or torch.Tensor
+        Its parameter, in the family's range, within the sizes of the module docstring.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`\nabla_\theta L`, float64, of ``theta``'s shape.
     """
     f = check_objective(f)
     theta = check_parameter(family, theta).detach().to(torch.float64)
@@ -148,6 +205,20 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
     Mapped to ``theta`` by the chain rule through the mean map (eq. ``eq-st``): unchanged for Bernoulli
     and Poisson, :math:`J_{\mathrm{softmax}}^\top \mathbb{E}[\nabla_z f(z)]` for categorical logits. The
     ST estimator's bias is ``exact_st_mean(...) - exact_gradient(...)``.
+
+    Parameters
+    ----------
+    f : callable
+        The objective, differentiable in ``z`` (torch operations), mapping ``(m, *theta.shape)`` to ``(m,)``.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : array_like or torch.Tensor
+        Its parameter, in the family's range, within the sizes of the module docstring.
+
+    Returns
+    -------
+    torch.Tensor
+        The mean of the ST estimator, float64, of ``theta``'s shape.
     """
     f = check_objective(f)
     theta = check_parameter(family, theta).detach().to(torch.float64)

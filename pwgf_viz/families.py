@@ -19,7 +19,20 @@ from torch import distributions as D
 
 
 def distribution(family: str, theta: torch.Tensor) -> D.Distribution:
-    """The torch distribution of ``z`` given the parameter ``theta`` (already validated)."""
+    """The torch distribution of ``z`` given the parameter ``theta`` (already validated).
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family (any other string is read as ``"poisson"``).
+    theta : torch.Tensor
+        Probabilities, logits of shape ``(..., K)`` or rates; ``torch.distributions`` does not re-validate them.
+
+    Returns
+    -------
+    torch.distributions.Distribution
+        ``Bernoulli(probs=theta)``, ``OneHotCategorical(logits=theta)`` or ``Poisson(rate=theta)``.
+    """
     if family == "bernoulli":
         return D.Bernoulli(probs=theta, validate_args=False)
     if family == "categorical":
@@ -28,7 +41,20 @@ def distribution(family: str, theta: torch.Tensor) -> D.Distribution:
 
 
 def mean(family: str, theta: torch.Tensor) -> torch.Tensor:
-    """The mean map ``mu(theta) = E[z]``: ``theta`` (Bernoulli, Poisson), ``softmax(theta)`` (categorical)."""
+    """The mean map ``mu(theta) = E[z]``: ``theta`` (Bernoulli, Poisson), ``softmax(theta)`` (categorical).
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : torch.Tensor
+        Its (validated) parameter.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`\\mu(\\theta)`, of ``theta``'s shape (differentiable).
+    """
     if family == "categorical":
         return torch.softmax(theta, dim=-1)
     return theta
@@ -38,6 +64,23 @@ def log_prob(family: str, theta: torch.Tensor, z: torch.Tensor, sample_dims: int
     """``log p_theta(z)`` of whole draws: the log-probabilities summed over the event dimensions.
 
     ``z`` has shape ``(m, *S)``; the result has shape ``(m,)``. ``theta`` has shape ``S`` or ``(m, *S)``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : torch.Tensor
+        Its (validated) parameter, shape ``S`` or ``(m, *S)``.
+    z : torch.Tensor
+        Draws, shape ``(m, *S)`` (one-hot along the last axis for the categorical family).
+    sample_dims : int, default 1
+        How many leading axes of the result are sample axes, >= 0; the remaining event axes are summed.
+
+    Returns
+    -------
+    torch.Tensor
+        The log-probabilities, of shape ``z.shape[:sample_dims]`` (``(m,)`` by default), differentiable in
+        ``theta``.
     """
     if family == "bernoulli":
         # log p and log(1 - p) directly: torch's Bernoulli goes through the logit log p - log1p(-p), which loses
@@ -53,6 +96,20 @@ def mean_gradient_to_parameter(family: str, theta: torch.Tensor, grad_mean: torc
 
     Identity for Bernoulli and Poisson. For categorical logits, ``J^T g`` with the softmax Jacobian
     ``J = diag(pi) - pi pi^T``, that is ``pi * (g - <pi, g>)`` per one-hot group.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : torch.Tensor
+        Its parameter, shape ``S``.
+    grad_mean : torch.Tensor
+        A gradient with respect to :math:`\\mu`, shape ``S``.
+
+    Returns
+    -------
+    torch.Tensor
+        The gradient with respect to ``theta``, shape ``S``.
     """
     if family != "categorical":
         return grad_mean

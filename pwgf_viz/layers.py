@@ -32,6 +32,20 @@ def sample_st(family: str, theta: torch.Tensor) -> torch.Tensor:
     - categorical: the one-hot sample with the gradient of the probabilities ``softmax(theta)``
       (as :class:`torch.distributions.OneHotCategoricalStraightThrough`);
     - Poisson: :math:`\partial z/\partial \lambda := 1`.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of the draw.
+    theta : torch.Tensor
+        Probabilities in (0, 1), logits of shape ``(..., K)`` with ``K >= 2``, or rates > 0
+        (:mod:`pwgf_viz.families`); leading dimensions are draws.
+
+    Returns
+    -------
+    torch.Tensor
+        The discrete draw (forward value), of the shape of ``theta``, differentiable in ``theta`` with the ST
+        Jacobian.
     """
     family = check_family(family)
     theta = check_parameter(family, theta)
@@ -87,7 +101,22 @@ def pwgf_weight(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tens
 
 
 def pwgf_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    r"""The pWGF draw of :func:`sample_pwgf` for a given discrete draw ``z`` (the exact means enumerate ``z``)."""
+    r"""The pWGF draw of :func:`sample_pwgf` for a given discrete draw ``z`` (the exact means enumerate ``z``).
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family (not validated here: the ``sample_*`` caller has).
+    theta : torch.Tensor
+        Probabilities, logits or rates, shape ``(..., *S)``; the gradient flows into it.
+    z : torch.Tensor
+        The discrete draw, same shape (one-hot for the categorical family).
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` (forward value), differentiable in ``theta`` with the pWGF Jacobian.
+    """
     if family == "categorical":
         # Edge-wise construction (thm-reinmax-pwgf): dz/dtheta := (1/2) sum_k pi_k (e_k - z)(e_k - z)^T,
         # the second moment of the probabilities about the drawn vertex.
@@ -134,7 +163,24 @@ def sample_pwgf(family: str, theta: torch.Tensor) -> torch.Tensor:
 
 
 def reinmax_given(family: str, theta: torch.Tensor, z: torch.Tensor, temperature: float) -> torch.Tensor:
-    r"""The ReinMax draw of :func:`sample_reinmax` for a given discrete draw ``z``."""
+    r"""The ReinMax draw of :func:`sample_reinmax` for a given discrete draw ``z``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        The family (not validated here: the ``sample_*`` caller has).
+    theta : torch.Tensor
+        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
+    z : torch.Tensor
+        The discrete draw, same shape (one-hot for the categorical family).
+    temperature : float
+        :math:`\tau > 0` (not validated here).
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` (forward value), differentiable in ``theta`` with the ReinMax Jacobian.
+    """
     if family == "categorical":
         pi0 = torch.softmax(theta.detach(), dim=-1)
         pi1 = 0.5 * (torch.softmax(theta.detach() / temperature, dim=-1) + z)
@@ -192,6 +238,18 @@ def poisson_truncated_logits(rate: torch.Tensor, truncation: int) -> torch.Tenso
     :math:`\log p_\lambda(k) = k\log\lambda - \lambda - \log k!`, and a last category :math:`n` holding the
     remainder :math:`P(Z \ge n) = 1 - \sum_{k<n} p_\lambda(k)` (clamped at the smallest normal number, where
     rounding makes it vanish). Differentiable in ``rate``.
+
+    Parameters
+    ----------
+    rate : torch.Tensor
+        Poisson rates > 0, any shape (not validated here).
+    truncation : int
+        The truncation level :math:`n \ge 1`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(*rate.shape, truncation + 1)``, in ``rate``'s dtype.
     """
     k = torch.arange(truncation, dtype=rate.dtype, device=rate.device)
     rate = rate.unsqueeze(-1)
@@ -211,6 +269,26 @@ def sample_gen_gumbel_softmax(theta: torch.Tensor, truncation: int | None = None
     :math:`\tilde z`; as :math:`\tau \to 0` and :math:`n \to \infty`, :math:`\tilde z` tends in
     distribution to a Poisson draw. ``truncation=None`` picks the smallest :math:`n` with
     :math:`P(Z \ge n) < 10^{-12}` at the largest rate (:func:`pwgf_viz.exact.poisson_truncation`).
+
+    Parameters
+    ----------
+    theta : torch.Tensor
+        Poisson rates > 0; leading dimensions are draws.
+    truncation : int, optional
+        The truncation level :math:`n`, in ``[1, MAX_TRUNCATION]`` (:data:`MAX_TRUNCATION`); ``None`` chooses it as
+        above.
+    temperature : float, default 0.5
+        :math:`\tau > 0`, finite.
+
+    Returns
+    -------
+    torch.Tensor
+        The relaxed counts :math:`\tilde z \in [0, n]`, of ``theta``'s shape, differentiable in ``theta``.
+
+    References
+    ----------
+    Joo, Kim, Kang and Moon, "Generalized Gumbel-Softmax gradient estimator for generic discrete random
+    variables" (arXiv:2003.01847, 2020).
     """
     theta = check_parameter("poisson", theta)
     if truncation is None:
@@ -249,6 +327,28 @@ def sample_gumbel_softmax(family: str, theta: torch.Tensor, temperature: float =
     noise :math:`\ell`); the gradient is the exact pathwise derivative of the relaxed sample.
     Hard: the forward value is the exact discrete draw :math:`\mathrm{hard}(\tilde z)`, the backward pass
     that of :math:`\tilde z`.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        Probabilities (Bernoulli, logistic noise) or logits (categorical, Gumbel noise).
+    theta : torch.Tensor
+        The parameter; leading dimensions are draws.
+    temperature : float, default 0.5
+        :math:`\tau > 0`, finite.
+    hard : bool, default False
+        Return the discrete draw with the relaxed gradient (straight-through Gumbel-Softmax).
+
+    Returns
+    -------
+    torch.Tensor
+        The relaxed draw :math:`\tilde z` (in (0, 1), or on the simplex along the last axis), or with ``hard=True``
+        the discrete draw; of ``theta``'s shape, differentiable in ``theta``.
+
+    References
+    ----------
+    Jang, Gu and Poole, "Categorical reparameterization with Gumbel-Softmax", ICLR 2017; Maddison, Mnih and Teh,
+    "The Concrete distribution", ICLR 2017.
     """
     family = check_family(family)
     if family not in PATHWISE_RELAXED_FAMILIES:
@@ -318,7 +418,26 @@ def conditional_gumbel_logits(theta: torch.Tensor, z: torch.Tensor, samples: int
 
 def gumbel_rao_given(family: str, theta: torch.Tensor, z: torch.Tensor, samples: int,
                      temperature: float) -> torch.Tensor:
-    r"""The Gumbel-Rao draw of :func:`sample_gumbel_rao` for a given discrete draw ``z``."""
+    r"""The Gumbel-Rao draw of :func:`sample_gumbel_rao` for a given discrete draw ``z``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        The family (not validated here: the ``sample_*`` caller has).
+    theta : torch.Tensor
+        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
+    z : torch.Tensor
+        The discrete draw, same shape (one-hot for the categorical family).
+    samples : int
+        The number of conditional noise draws, >= 1 (not validated here).
+    temperature : float
+        :math:`\tau > 0` (not validated here).
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` (forward value), differentiable in ``theta`` with the Jacobian averaged over the conditional draws.
+    """
     if family == "categorical":
         soft = torch.softmax(conditional_gumbel_logits(theta, z, samples) / temperature, dim=-1)
         return _with_jacobian(z, theta, _softmax_jacobian(soft).mean(0) / temperature)
@@ -374,7 +493,22 @@ def sample_gumbel_rao(family: str, theta: torch.Tensor, samples: int = 10, tempe
 
 
 def zgr_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    r"""The ZGR draw of :func:`sample_zgr` for a given discrete draw ``z``."""
+    r"""The ZGR draw of :func:`sample_zgr` for a given discrete draw ``z``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        The family (not validated here: the ``sample_*`` caller has).
+    theta : torch.Tensor
+        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
+    z : torch.Tensor
+        The discrete draw, same shape (one-hot for the categorical family).
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` (forward value), differentiable in ``theta`` with the ZGR Jacobian.
+    """
     if family == "categorical":
         pi = torch.softmax(theta.detach(), dim=-1)
         centred = z - pi
@@ -426,6 +560,20 @@ def gapped_logits(theta: torch.Tensor, z: torch.Tensor, gap: float) -> torch.Ten
     category within ``gap`` of that maximum is lowered to :math:`\max_j\theta_j - \text{gap}`; the rest are
     unchanged. Returned as :math:`\theta + \delta` with the shift :math:`\delta` detached, so the gradient
     in :math:`\theta` is the identity (Fan et al., 2022, the "mover").
+
+    Parameters
+    ----------
+    theta : torch.Tensor
+        Logits, shape ``(..., K)``.
+    z : torch.Tensor
+        One-hot draws of the same shape.
+    gap : float
+        The margin, > 0 (not validated here).
+
+    Returns
+    -------
+    torch.Tensor
+        The perturbed logits, shape ``(..., K)``, with the gradient of ``theta``.
     """
     base = theta.detach()
     top = base.max(dim=-1, keepdim=True).values
@@ -435,7 +583,26 @@ def gapped_logits(theta: torch.Tensor, z: torch.Tensor, gap: float) -> torch.Ten
 
 def gapped_st_given(family: str, theta: torch.Tensor, z: torch.Tensor, gap: float,
                     temperature: float) -> torch.Tensor:
-    r"""The Gapped ST draw of :func:`sample_gapped_st` for a given discrete draw ``z``."""
+    r"""The Gapped ST draw of :func:`sample_gapped_st` for a given discrete draw ``z``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical"}
+        The family (not validated here: the ``sample_*`` caller has).
+    theta : torch.Tensor
+        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
+    z : torch.Tensor
+        The discrete draw, same shape (one-hot for the categorical family).
+    gap : float
+        The margin, > 0 (not validated here).
+    temperature : float
+        :math:`\tau > 0` (not validated here).
+
+    Returns
+    -------
+    torch.Tensor
+        ``z`` (forward value), differentiable in ``theta`` with the Gapped ST Jacobian.
+    """
     if family == "categorical":
         soft = torch.softmax(gapped_logits(theta.detach(), z, gap) / temperature, dim=-1)
         return _with_jacobian(z, theta, _softmax_jacobian(soft) / temperature)

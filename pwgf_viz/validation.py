@@ -49,7 +49,18 @@ def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
 
 
 def check_family(family: object) -> str:
-    """Return ``family`` if it names a supported family, else raise."""
+    """Return ``family`` if it names a supported family, else raise.
+
+    Parameters
+    ----------
+    family : object
+        The argument to check; accepted: one of :data:`FAMILIES` (``"bernoulli"``, ``"categorical"``, ``"poisson"``).
+
+    Returns
+    -------
+    str
+        ``family``.
+    """
     return check_choice(family, "family", FAMILIES)
 
 
@@ -59,6 +70,18 @@ def as_parameter(theta: object, name: str = "theta") -> torch.Tensor:
     Python numbers, lists and NumPy arrays become ``float64`` tensors; a floating tensor is returned
     as it is (so gradients flow through it). Integer or boolean tensors, complex values and empty
     inputs are refused.
+
+    Parameters
+    ----------
+    theta : object
+        A real number, (nested) list, NumPy array or floating torch tensor; non-empty, every entry finite.
+    name : str, default "theta"
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    torch.Tensor
+        ``theta`` itself if it was a floating tensor, else a new ``float64`` tensor of its values and shape.
     """
     if isinstance(theta, torch.Tensor):
         tensor = theta
@@ -79,6 +102,20 @@ def check_parameter(family: str, theta: object, name: str = "theta") -> torch.Te
     - ``"bernoulli"``: probabilities, any shape, every entry in the open interval (0, 1);
     - ``"categorical"``: logits of shape ``(..., K)`` with ``K >= 2``;
     - ``"poisson"``: rates, any shape, every entry > 0.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family ``theta`` parametrises.
+    theta : object
+        The parameter, in any form :func:`as_parameter` accepts, in the family's range above.
+    name : str, default "theta"
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    torch.Tensor
+        ``theta`` as a floating tensor (its graph kept, see :func:`as_parameter`).
     """
     family = check_family(family)
     tensor = as_parameter(theta, name)
@@ -97,7 +134,24 @@ def check_parameter(family: str, theta: object, name: str = "theta") -> torch.Te
 
 
 def check_count(value: object, name: str, minimum: int = 1, maximum: int = MAX_SAMPLES) -> int:
-    """Return ``value`` if it is an integer in ``[minimum, maximum]``, else raise."""
+    """Return ``value`` if it is an integer in ``[minimum, maximum]``, else raise.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check; a ``bool`` is refused.
+    name : str
+        Its name, for error messages.
+    minimum : int, default 1
+        The smallest accepted value.
+    maximum : int, default MAX_SAMPLES
+        The largest accepted value (:data:`MAX_SAMPLES`).
+
+    Returns
+    -------
+    int
+        ``value`` as a Python ``int``.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer in [{minimum}, {maximum}]; got {type(value).__name__}")
     if not minimum <= int(value) <= maximum:
@@ -106,7 +160,20 @@ def check_count(value: object, name: str, minimum: int = 1, maximum: int = MAX_S
 
 
 def check_positive(value: object, name: str) -> float:
-    """Return ``value`` as a float if it is a finite number > 0, else raise."""
+    """Return ``value`` as a float if it is a finite number > 0, else raise.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check: a real number (not a ``bool``), finite and > 0.
+    name : str
+        Its name, for error messages.
+
+    Returns
+    -------
+    float
+        ``value`` as a float.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive number; got {type(value).__name__}")
     if not (math.isfinite(float(value)) and float(value) > 0):
@@ -253,7 +320,19 @@ def normalise_weights(weights: object, n: int, name: str) -> np.ndarray:
 
 
 def check_objective(f: object) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Return ``f`` if it is callable, else raise."""
+    """Return ``f`` if it is callable, else raise.
+
+    Parameters
+    ----------
+    f : object
+        The objective; it should map samples of shape ``(n, *event_shape)`` to a tensor of shape ``(n,)``
+        (checked on use by :func:`evaluate_objective`).
+
+    Returns
+    -------
+    callable
+        ``f``.
+    """
     if not callable(f):
         raise TypeError(f"f must be a callable mapping samples of shape (n, *event_shape) to shape (n,); "
                         f"got {type(f).__name__}")
@@ -261,7 +340,20 @@ def check_objective(f: object) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def evaluate_objective(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor) -> torch.Tensor:
-    """Evaluate ``f`` on a batch of samples ``z`` and check its output: a finite tensor of shape ``(n,)``."""
+    """Evaluate ``f`` on a batch of samples ``z`` and check its output: a finite tensor of shape ``(n,)``.
+
+    Parameters
+    ----------
+    f : callable
+        The objective, from :func:`check_objective`.
+    z : torch.Tensor
+        Samples of shape ``(n, *event_shape)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``f(z)``: floating, finite, of shape ``(n,)`` (with its graph, if any).
+    """
     out = f(z)
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"f must return a torch tensor of shape ({z.shape[0]},); got {type(out).__name__}")
@@ -303,7 +395,23 @@ def objective_slopes(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor)
 
 
 def check_options(options: dict[str, object], allowed: dict[str, object], owner: str) -> dict[str, object]:
-    """Merge ``options`` into the defaults ``allowed``; refuse unknown names."""
+    """Merge ``options`` into the defaults ``allowed``; refuse unknown names.
+
+    Parameters
+    ----------
+    options : dict of str to object
+        The keyword options a caller passed; every name must be a key of ``allowed``.
+    allowed : dict of str to object
+        The accepted option names and their default values.
+    owner : str
+        Who takes the options (e.g. an estimator's name), for the error message.
+
+    Returns
+    -------
+    dict of str to object
+        The defaults updated with ``options``; a ``"temperature"`` entry is checked to be a finite number > 0
+        (:func:`check_positive`) and returned as a float.
+    """
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         accepted = ", ".join(sorted(allowed)) or "none"
