@@ -41,6 +41,22 @@ class CategoricalVAE(LatentVAE):
 
     Training is :meth:`pwgf_viz.models.LatentVAE.training_loss`: the estimator's surrogate for the encoder, the
     pathwise gradient at a fresh draw for the decoder, the analytic KL to the uniform prior.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of pixels, in [1, 100000].
+    n_classes : int
+        Classes :math:`C` per latent, in [2, 1000].
+    n_latent : int
+        Number :math:`L` of latents, in [1, 1000].
+    estimator : str
+        The encoder's gradient estimator (a key of :data:`~pwgf_viz.estimators.ESTIMATORS`); it must support the
+        categorical family.
+    hidden : int or None, default 64
+        Hidden units of encoder and decoder; ``None`` makes both linear.
+    **options
+        The estimator's options.
     """
 
     family = "categorical"
@@ -58,30 +74,102 @@ class CategoricalVAE(LatentVAE):
                          estimator, **options)
 
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder logits, shape ``(n, L, C)``."""
+        """Encoder logits, shape ``(n, L, C)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, checked by the caller.
+
+        Returns
+        -------
+        torch.Tensor
+            The logits, shape ``(n, L, C)``.
+        """
         return self.encoder(x).reshape(x.shape[0], self.n_latent, self.n_classes)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder logits, shape ``(n, L, C)`` (the encoder's :math:`\\theta_\\phi(x)`)."""
+        """Encoder logits, shape ``(n, L, C)`` (the encoder's :math:`\\theta_\\phi(x)`).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries in [0, 1].
+
+        Returns
+        -------
+        torch.Tensor
+            The logits, shape ``(n, L, C)``.
+        """
         return self.latent_parameter(self._check_data(x))
 
     def kl(self, logits: torch.Tensor) -> torch.Tensor:
-        """:math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` per row, shape ``(n,)``."""
+        """:math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` per row, shape ``(n,)``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor
+            Encoder logits, shape ``(n, L, C)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The KL of each row, shape ``(n,)``.
+        """
         log_pi = torch.log_softmax(logits, -1)
         return (log_pi.exp() * log_pi).sum((-1, -2)) + self.n_latent * math.log(self.n_classes)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """:math:`\\log p(z) = -L \\log C` for every one-hot ``z``, shape ``(n,)``."""
+        """:math:`\\log p(z) = -L \\log C` for every one-hot ``z``, shape ``(n,)``.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            One-hot codes, shape ``(n, L, C)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The constant :math:`-L\\log C`, shape ``(n,)``.
+        """
         return torch.full(z.shape[:1], -self.n_latent * math.log(self.n_classes), dtype=z.dtype)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, params: dict | None = None) -> torch.Tensor:
-        """:math:`\\log p_\\psi(x \\mid z)` for one-hot ``z`` of shape ``(n, L, C)``."""
+        """:math:`\\log p_\\psi(x \\mid z)` for one-hot ``z`` of shape ``(n, L, C)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``.
+        z : torch.Tensor
+            One-hot codes, shape ``(n, L, C)``.
+        params : dict of str to torch.Tensor, optional
+            Tensors replacing the decoder's parameters; ``None`` uses the decoder's.
+
+        Returns
+        -------
+        torch.Tensor
+            The log-likelihood of each row, shape ``(n,)``.
+        """
         out = self._decode(z.reshape(z.shape[0], -1), params)
         return -nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none").sum(-1)
 
     @torch.no_grad()
     def negative_elbo(self, x: torch.Tensor, samples: int = 100) -> float:
-        """Mean over rows of :math:`-\\mathcal L(x)`: :math:`S` draws for the reconstruction, analytic KL."""
+        """Mean over rows of :math:`-\\mathcal L(x)`: :math:`S` draws for the reconstruction, analytic KL.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries in [0, 1].
+        samples : int, default 100
+            The number :math:`S` of draws per row, in [1, 10000].
+
+        Returns
+        -------
+        float
+            The mean negative ELBO, in nats per image.
+        """
         samples = check_count(samples, "samples", minimum=1, maximum=10_000)
         logits = self.logits(x)
         z = families.distribution("categorical", logits).sample((samples,))
@@ -92,7 +180,25 @@ class CategoricalVAE(LatentVAE):
 
 @dataclass(frozen=True)
 class Setting:
-    """Epochs, seeds and optimiser of the categorical VAE runs."""
+    """Epochs, seeds and optimiser of the categorical VAE runs.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training set.
+    seeds : int
+        Number of seeds :func:`run_all` runs (0 to ``seeds - 1``).
+    batch_size : int, default 100
+        Images per step.
+    learning_rate : float, default 1e-2
+        Adam's step size, > 0.
+    hidden : int or None, default 64
+        Hidden width of encoder and decoder (``None``: linear).
+    evaluations : int, default 2
+        Evaluations of ``f`` per data point and step (:meth:`~pwgf_viz.models.LatentVAE.draws_per_point`).
+    eval_samples : int, default 100
+        Draws per image of the test score.
+    """
 
     epochs: int
     seeds: int
@@ -150,7 +256,22 @@ def run(estimator: str, n_classes: int, n_latent: int, setting: Setting, seed: i
 
 
 def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[str, object]]:
-    """:func:`run` for every seed (outermost), shape and estimator; ``save(records)`` after each run."""
+    """:func:`run` for every seed (outermost), shape and estimator; ``save(records)`` after each run.
+
+    Parameters
+    ----------
+    setting : Setting
+        The runs' settings (e.g. ``SETTINGS["quick"]``).
+    progress : bool, default False
+        Print one line per run.
+    save : callable, optional
+        Called with the list of records so far after each run (to keep partial results).
+
+    Returns
+    -------
+    list of dict
+        The records of :func:`run`, seed-major.
+    """
     records: list[dict[str, object]] = []
     for seed in range(setting.seeds):
         for n_classes, n_latent in SHAPES:

@@ -65,14 +65,47 @@ class Bounds(NamedTuple):
 
 
 def mlp(n_in: int, n_out: int, hidden: int | None) -> nn.Module:
-    """``Linear`` if ``hidden`` is None, else ``Linear - tanh - Linear`` with ``hidden`` units."""
+    """``Linear`` if ``hidden`` is None, else ``Linear - tanh - Linear`` with ``hidden`` units.
+
+    Parameters
+    ----------
+    n_in : int
+        Input width.
+    n_out : int
+        Output width.
+    hidden : int or None
+        Width of the hidden layer; ``None`` for none.
+
+    Returns
+    -------
+    torch.nn.Module
+        The freshly initialised network.
+    """
     if hidden is None:
         return nn.Linear(n_in, n_out)
     return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, n_out))
 
 
 class LatentVAE(nn.Module):
-    """The shared training and evaluation logic; subclasses give the family, prior, KL and decoder likelihood."""
+    """The shared training and evaluation logic; subclasses give the family, prior, KL and decoder likelihood.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps data ``(n, n_features)`` to the raw encoder output that :meth:`latent_parameter` turns into
+        :math:`\\theta_\\phi(x)`.
+    decoder : torch.nn.Module
+        Maps latents ``(n, n_latent)`` to what :meth:`log_likelihood` reads.
+    n_features : int
+        Data dimension.
+    n_latent : int
+        Latent dimension.
+    estimator : str or Estimator
+        The encoder's gradient estimator (a key of :data:`~pwgf_viz.estimators.ESTIMATORS`); it must support the
+        subclass's :attr:`family`.
+    **options
+        The estimator's options (names from its ``defaults``; ``temperature`` must be > 0).
+    """
 
     family: str = ""
     #: Accepted range of the data entries, and what they are.
@@ -92,25 +125,84 @@ class LatentVAE(nn.Module):
 
     # -- family-specific parts ------------------------------------------------------------------------------
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
-        """:math:`\\theta_\\phi(x)`, shape ``(n, n_latent)``."""
+        """:math:`\\theta_\\phi(x)`, shape ``(n, n_latent)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1`` (checked by the caller).
+
+        Returns
+        -------
+        torch.Tensor
+            The parameters, shape ``(n, n_latent)``, differentiable in the encoder's weights.
+        """
         raise NotImplementedError
 
     def kl(self, theta: torch.Tensor) -> torch.Tensor:
-        """Analytic :math:`\\mathrm{KL}(q_\\theta \\| p)`, shape ``(n,)``."""
+        """Analytic :math:`\\mathrm{KL}(q_\\theta \\| p)`, shape ``(n,)``.
+
+        Parameters
+        ----------
+        theta : torch.Tensor
+            Encoder parameters :math:`\\theta_\\phi(x)`, shape ``(n, n_latent)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The KL of each row, shape ``(n,)``.
+        """
         raise NotImplementedError
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """:math:`\\log p(z)`, shape ``(n,)``."""
+        """:math:`\\log p(z)`, shape ``(n,)``.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            Latent draws, shape ``(n, n_latent)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The prior log-probability of each row, shape ``(n,)``.
+        """
         raise NotImplementedError
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor,
                        params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """:math:`\\log p_\\psi(x \\mid z)`, shape ``(n,)``; ``params`` replace the decoder's parameters."""
+        """:math:`\\log p_\\psi(x \\mid z)`, shape ``(n,)``; ``params`` replace the decoder's parameters.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``.
+        z : torch.Tensor
+            Latent draws, shape ``(n, n_latent)``.
+        params : dict of str to torch.Tensor, optional
+            Tensors replacing the decoder's parameters (by name, as ``named_parameters``); ``None`` uses the decoder's.
+
+        Returns
+        -------
+        torch.Tensor
+            The log-likelihood of each row, shape ``(n,)``.
+        """
         raise NotImplementedError
 
     # -- shared logic ---------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``model(x)``: the encoder's parameters :math:`\\theta_\\phi(x)` of :math:`q_\\phi(z \\mid x)`."""
+        """``model(x)``: the encoder's parameters :math:`\\theta_\\phi(x)` of :math:`q_\\phi(z \\mid x)`.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in :attr:`data_range`.
+
+        Returns
+        -------
+        torch.Tensor
+            :math:`\\theta_\\phi(x)`, shape ``(n, n_latent)``.
+        """
         return self.latent_parameter(self._check_data(x))
 
     def _decode(self, z: torch.Tensor, params: dict[str, torch.Tensor] | None) -> torch.Tensor:
@@ -129,7 +221,19 @@ class LatentVAE(nn.Module):
         return x
 
     def draws_per_point(self, evaluations: int) -> int:
-        """:math:`K`: draws per data point that ``evaluations`` evaluations of ``f`` buy with this estimator."""
+        """:math:`K`: draws per data point that ``evaluations`` evaluations of ``f`` buy with this estimator.
+
+        Parameters
+        ----------
+        evaluations : int
+            Evaluations of ``f`` per data point, in [1, 1000]; at least the estimator's ``min_samples`` times its
+            evaluations per draw.
+
+        Returns
+        -------
+        int
+            :math:`K` = ``evaluations // e`` (:math:`e` = 2 for ARM and DisARM, else 1).
+        """
         evaluations = check_count(evaluations, "evaluations", minimum=1, maximum=1000)
         k = evaluations // self.estimator.evaluations
         if k < self.estimator.min_samples:
@@ -138,7 +242,20 @@ class LatentVAE(nn.Module):
         return k
 
     def training_loss(self, x: torch.Tensor, evaluations: int = 2) -> TrainingLoss:
-        """The loss whose gradient is the estimator's for the encoder and the pathwise one for the decoder."""
+        """The loss whose gradient is the estimator's for the encoder and the pathwise one for the decoder.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in :attr:`data_range`.
+        evaluations : int, default 2
+            Evaluations of ``f`` per data point (see :meth:`draws_per_point`).
+
+        Returns
+        -------
+        TrainingLoss
+            ``loss``, a scalar to call ``backward`` on, and ``elbo``, the batch mean of a one-draw ELBO estimate (detached).
+        """
         x = self._check_data(x)
         k = self.draws_per_point(evaluations)
         theta = self.latent_parameter(x)
@@ -162,7 +279,20 @@ class LatentVAE(nn.Module):
 
     @torch.no_grad()
     def bounds(self, x: torch.Tensor, samples: int = 100) -> Bounds:
-        """ELBO (:math:`S` draws, analytic KL) and importance-weighted bound (same draws) of each row of ``x``."""
+        """ELBO (:math:`S` draws, analytic KL) and importance-weighted bound (same draws) of each row of ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in :attr:`data_range`.
+        samples : int, default 100
+            The number :math:`S` of draws per row, in [1, 100000].
+
+        Returns
+        -------
+        Bounds
+            ``elbo`` and ``importance`` (the importance-weighted bound), each of shape ``(n,)``.
+        """
         x = self._check_data(x)
         samples = check_count(samples, "samples", minimum=1, maximum=100_000)
         elbo, importance = [], []
@@ -188,6 +318,19 @@ class BernoulliVAE(LatentVAE):
     :math:`p(x_j = 1 \mid z) = \sigma(\ell_j(z))`; ``hidden=None`` makes both linear, else one ``tanh`` hidden
     layer of ``hidden`` units each. KL to the uniform prior:
     :math:`\sum_i q_i \log q_i + (1-q_i)\log(1-q_i) + \log 2`.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of pixels, in [1, 100000].
+    n_latent : int
+        Number of latent bits :math:`d`, in [1, 1000] (at most 20 for :meth:`exact_bounds`).
+    estimator : str or Estimator
+        The encoder's gradient estimator; it must support the Bernoulli family.
+    hidden : int, optional
+        Hidden units of encoder and decoder, in [1, 10000]; ``None`` makes both linear.
+    **options
+        The estimator's options.
     """
 
     family = "bernoulli"
@@ -204,16 +347,24 @@ class BernoulliVAE(LatentVAE):
                          n_latent, estimator, **options)
 
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.latent_parameter`.
+        """
         return PROBABILITY_MARGIN + (1 - 2 * PROBABILITY_MARGIN) * torch.sigmoid(self.encoder(x))
 
     def kl(self, theta: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.kl`.
+        """
         return (theta * theta.log() + (1 - theta) * torch.log1p(-theta) + math.log(2)).sum(-1)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.prior_log_prob`.
+        """
         return torch.full(z.shape[:1], -self.n_latent * math.log(2), dtype=z.dtype)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor,
                        params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """See :meth:`LatentVAE.log_likelihood`.
+        """
         logits = self._decode(z, params)
         return -nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
 
@@ -225,6 +376,16 @@ class BernoulliVAE(LatentVAE):
         :math:`\log p(x) = \log\sum_z 2^{-d} p(x\mid z)`; the decoder runs once on every code and
         :math:`\log p(x\mid z) = \sum_j x_j\ell_j(z) - \log(1 + e^{\ell_j(z)})` is a matrix product over all
         (row, code) pairs. Float64; at most :data:`pwgf_viz.exact.MAX_BERNOULLI_DIM` latent bits.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in [0, 1].
+
+        Returns
+        -------
+        Bounds
+            ``elbo`` (exact) and ``importance`` (the exact :math:`\log p(x)`), float64, each of shape ``(n,)``.
         """
         x = self._check_data(x).double()
         codes = torch.cat(list(exact.enumerate_support("bernoulli", torch.full((self.n_latent,), 0.5,
@@ -244,7 +405,18 @@ class BernoulliVAE(LatentVAE):
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities :math:`p(x_j = 1 \\mid z)` at one draw :math:`z \\sim q(z \\mid x)`."""
+        """Pixel probabilities :math:`p(x_j = 1 \\mid z)` at one draw :math:`z \\sim q(z \\mid x)`.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in [0, 1].
+
+        Returns
+        -------
+        torch.Tensor
+            The probabilities, shape ``(n, n_features)``.
+        """
         theta = self.latent_parameter(self._check_data(x))
         return torch.sigmoid(self.decoder(families.distribution(self.family, theta).sample()))
 
@@ -258,6 +430,22 @@ class PoissonFactorVAE(LatentVAE):
     hidden layer). KL between Poissons: :math:`\lambda\log(\lambda/\lambda_0) - \lambda + \lambda_0` per coordinate.
     The decoder's rate is linear in :math:`z`, so ``f`` is defined for real :math:`z \ge 0` (as ST, pWGF and the
     generalized Gumbel-Softmax need).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of count features :math:`V`, in [1, 100000].
+    n_latent : int
+        Number of latent counts :math:`K`, in [1, 1000].
+    estimator : str or Estimator
+        The encoder's gradient estimator; it must support the Poisson family.
+    prior_rate : float, default 1.0
+        :math:`\lambda_0 > 0`, finite.
+    hidden : int, optional
+        Hidden units of the encoder, in [1, 10000]; ``None`` makes it linear (the decoder is always
+        :math:`b + Wz`).
+    **options
+        The estimator's options.
     """
 
     family = "poisson"
@@ -275,18 +463,26 @@ class PoissonFactorVAE(LatentVAE):
         self.prior_rate = check_positive(prior_rate, "prior_rate")
 
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.latent_parameter`.
+        """
         return nn.functional.softplus(self.encoder(torch.log1p(x))) + MIN_RATE
 
     def kl(self, theta: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.kl`.
+        """
         rate0 = self.prior_rate
         return (theta * torch.log(theta / rate0) - theta + rate0).sum(-1)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """See :meth:`LatentVAE.prior_log_prob`.
+        """
         rate0 = self.prior_rate
         return (z * math.log(rate0) - rate0 - torch.lgamma(z + 1)).sum(-1)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor,
                        params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """See :meth:`LatentVAE.log_likelihood`.
+        """
         rate = self._decode(z, params)
         return (x * torch.log(rate) - rate - torch.lgamma(x + 1)).sum(-1)
 

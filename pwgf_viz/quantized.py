@@ -55,7 +55,20 @@ def _weights(v: object, w: object, v_star: object, w_star: object) -> tuple[np.n
 
 
 def check_ste(ste: object, allow_exact: bool = False) -> str:
-    """Return ``ste`` if it names a proxy of :data:`STES` (or ``"exact"`` when allowed), else raise."""
+    """Return ``ste`` if it names a proxy of :data:`STES` (or ``"exact"`` when allowed), else raise.
+
+    Parameters
+    ----------
+    ste : object
+        The argument to check.
+    allow_exact : bool, default False
+        Also accept ``"exact"`` (:data:`EXACT`, the population gradient).
+
+    Returns
+    -------
+    str
+        ``ste``.
+    """
     names = STES + ((EXACT,) if allow_exact else ())
     if not isinstance(ste, str):
         raise TypeError(f"ste must be a string, one of {names}; got {type(ste).__name__}")
@@ -65,7 +78,18 @@ def check_ste(ste: object, allow_exact: bool = False) -> str:
 
 
 def binarized_relu(x: np.ndarray) -> np.ndarray:
-    r"""The activation :math:`\sigma(x) = \mathbb 1[x > 0]`, as floats."""
+    r"""The activation :math:`\sigma(x) = \mathbb 1[x > 0]`, as floats.
+
+    Parameters
+    ----------
+    x : array_like
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 zeros and ones of ``x``'s shape.
+    """
     return (np.asarray(x) > 0).astype(np.float64)
 
 
@@ -73,6 +97,18 @@ def proxy_derivative(ste: str, x: np.ndarray) -> np.ndarray:
     r""":math:`\mu'(x)` of the proxy.
 
     1 (identity), :math:`\mathbb 1[x>0]` (ReLU), :math:`\mathbb 1[0<x<1]` (clipped ReLU).
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy :math:`\mu` (:data:`STES`).
+    x : array_like
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of ``x``'s shape.
     """
     ste = check_ste(ste)
     x = np.asarray(x, dtype=np.float64)
@@ -110,7 +146,20 @@ def _theta(w: np.ndarray, w_star: np.ndarray) -> float:
 
 
 def angle(w: object, w_star: object) -> float:
-    r""":math:`\theta = \angle(w, w^*)\in[0, \pi]`, computed as ``atan2`` (accurate near 0 and :math:`\pi`)."""
+    r""":math:`\theta = \angle(w, w^*)\in[0, \pi]`, computed as ``atan2`` (accurate near 0 and :math:`\pi`).
+
+    Parameters
+    ----------
+    w : array_like
+        A filter, a list or NumPy array of shape ``(n,)``, finite and non-zero.
+    w_star : array_like
+        Another, same shape.
+
+    Returns
+    -------
+    float
+        :math:`\theta` in :math:`[0, \pi]`; exactly 0 or :math:`\pi` when :math:`\sin\theta <` :data:`PARALLEL_TOL`.
+    """
     w_star = _vector(w_star, "w_star")
     w = _vector(w, "w", w_star.size)
     if not (np.linalg.norm(w) > 0 and np.linalg.norm(w_star) > 0):
@@ -155,7 +204,24 @@ def _coarse_w(ste: str, v: np.ndarray, w: np.ndarray, v_star: np.ndarray, w_star
 
 
 def population_loss(v: object, w: object, v_star: object, w_star: object) -> float:
-    """The population loss :math:`f(v, w)` in closed form (eq. ``eq-yin-loss``)."""
+    """The population loss :math:`f(v, w)` in closed form (eq. ``eq-yin-loss``).
+
+    Parameters
+    ----------
+    v : array_like
+        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w : array_like
+        The filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``, finite.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, finite and non-zero.
+
+    Returns
+    -------
+    float
+        :math:`f(v, w) \\ge 0`.
+    """
     return _loss(*_weights(v, w, v_star, w_star))
 
 
@@ -166,6 +232,22 @@ def population_gradient(v: object, w: object, v_star: object, w_star: object) ->
     + \mathbf 1\mathbf 1^\top\big)v^*` and :math:`\nabla_w f = -\frac{v^\top v^*}{2\pi\lVert w\rVert\sin\theta}
     (I - \hat w\hat w^\top)\hat w^*`. At :math:`\theta\in\{0, \pi\}` (up to :data:`PARALLEL_TOL`), where :math:`f`
     is not differentiable in :math:`w`, the :math:`w` part returned is zero.
+
+    Parameters
+    ----------
+    v : array_like
+        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w : array_like
+        The filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``, finite.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, finite and non-zero.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The gradient in :math:`v`, shape ``(m,)``, and in :math:`w`, shape ``(n,)``.
     """
     return _true_gradient(*_weights(v, w, v_star, w_star))
 
@@ -182,6 +264,24 @@ def expected_coarse_gradient(ste: str, v: object, w: object, v_star: object,
     - clipped ReLU (``eq-coarse-crelu``): :math:`\frac{c}{2}h\,\hat w - (v^\top v^*)(q\,\hat w + p\,\hat w^*)` with
       :math:`c = \frac1{\sqrt{2\pi}} - \varphi(a)`, :math:`q = \frac1{2\sqrt{2\pi}} - \varphi(a)\Phi(a\cot\theta)`,
       :math:`p = \frac1{\sqrt{2\pi}}\big(\Phi(a/\sin\theta) - \tfrac12\big)`.
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy :math:`\mu` (:data:`STES`).
+    v : array_like
+        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w : array_like
+        The filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``, finite.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, finite and non-zero.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The gradient in :math:`v`, shape ``(m,)``, and expected coarse gradient in :math:`w`, shape ``(n,)``.
     """
     ste = check_ste(ste)
     v, w, v_star, w_star = _weights(v, w, v_star, w_star)
@@ -189,7 +289,24 @@ def expected_coarse_gradient(ste: str, v: object, w: object, v_star: object,
 
 
 def draw_inputs(m: int, n: int, batch: int, rng: np.random.Generator) -> np.ndarray:
-    """``batch`` inputs :math:`Z` with i.i.d. standard normal entries, shape ``(batch, m, n)``."""
+    """``batch`` inputs :math:`Z` with i.i.d. standard normal entries, shape ``(batch, m, n)``.
+
+    Parameters
+    ----------
+    m : int
+        Rows of :math:`Z` (the number of hidden units), >= 1.
+    n : int
+        Columns (the filter length), >= 1.
+    batch : int
+        Number of inputs, in ``[1, max(1, 10**7 // (m * n))]``.
+    rng : numpy.random.Generator
+        The source of the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(batch, m, n)``.
+    """
     m = check_count(m, "m")
     n = check_count(n, "n")
     batch = check_count(batch, "batch", maximum=10_000_000 // (m * n) or 1)
@@ -206,6 +323,26 @@ def coarse_gradient_samples(ste: str, v: object, w: object, v_star: object, w_st
 
     ``ste = "exact"`` is refused: :math:`\sigma' = 0` makes the sample gradient in :math:`w` vanish; use
     :func:`population_gradient`.
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy :math:`\mu` (:data:`STES`).
+    v : array_like
+        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w : array_like
+        The filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``, finite.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, finite and non-zero.
+    z : array_like
+        Inputs of shape ``(batch, m, n)``, finite (:func:`draw_inputs`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The :math:`v`-gradients, shape ``(batch, m)``, and the coarse :math:`w`-gradients, shape ``(batch, n)``.
     """
     ste = check_ste(ste)
     v, w, v_star, w_star = _weights(v, w, v_star, w_star)
@@ -230,6 +367,16 @@ def spurious_minimum(v_star: object) -> np.ndarray:
 
     It solves :math:`\nabla_v f = 0` with :math:`\theta = \pi`; it is a local minimum when :math:`v^\top v^* < 0`,
     i.e. :math:`(\mathbf 1^\top v^*)^2 < \tfrac{m+1}{2}\lVert v^*\rVert^2` (eq. ``eq-spurious``).
+
+    Parameters
+    ----------
+    v_star : array_like
+        The teacher's second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights :math:`v`, shape ``(m,)``.
     """
     v_star = _vector(v_star, "v_star")
     return -v_star + 2 * v_star.sum() / (v_star.size + 1)
@@ -238,7 +385,23 @@ def spurious_minimum(v_star: object) -> np.ndarray:
 @dataclass(frozen=True)
 class Trajectory:
     """Iterates of :func:`train`: ``v`` ``(steps+1, m)``, ``w`` ``(steps+1, n)``, ``loss`` and ``angle`` ``(steps+1,)``,
-    ``cosine`` ``(steps+1,)``: cosine between the expected step direction and the true gradient, in :math:`(v, w)`."""
+    ``cosine`` ``(steps+1,)``: cosine between the expected step direction and the true gradient, in :math:`(v, w)`.
+
+    Parameters
+    ----------
+    ste : str
+        The proxy of :data:`STES`, or ``"exact"``.
+    v : numpy.ndarray
+        Second-layer weights, shape ``(steps + 1, m)``, the start first.
+    w : numpy.ndarray
+        Filters, shape ``(steps + 1, n)``.
+    loss : numpy.ndarray
+        :math:`f` at each iterate, shape ``(steps + 1,)``.
+    angle : numpy.ndarray
+        :math:`\\theta` at each iterate, shape ``(steps + 1,)``.
+    cosine : numpy.ndarray
+        The cosine of :func:`gradient_cosine` at each iterate, shape ``(steps + 1,)``.
+    """
 
     ste: str
     v: np.ndarray
@@ -260,6 +423,24 @@ def gradient_cosine(ste: str, v: object, w: object, v_star: object, w_star: obje
     r"""Cosine between :math:`(\nabla_v f, \mathbb E g_\mu)` and :math:`(\nabla_v f, \nabla_w f)`.
 
     ``ste = "exact"`` gives 1; the result is ``nan`` where one of the two vectors is 0.
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu", "exact"}
+        The proxy, or ``"exact"``.
+    v : array_like
+        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w : array_like
+        The filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``, finite.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, finite and non-zero.
+
+    Returns
+    -------
+    float
+        The cosine, in [-1, 1], or ``nan``.
     """
     ste = check_ste(ste, allow_exact=True)
     return _cosine(ste, *_weights(v, w, v_star, w_star))
@@ -274,6 +455,33 @@ def train(ste: str, v0: object, w0: object, v_star: object, w_star: object, lr: 
     ``ste`` is a proxy of :data:`STES` or ``"exact"`` (the population gradient). With ``batch=None`` the steps use
     the expected gradients (closed forms); with an integer, the mean of ``batch`` sampled gradients
     (:func:`coarse_gradient_samples`, inputs from ``numpy.random.default_rng(seed)``). ``w`` is not normalised.
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu", "exact"}
+        The proxy, or ``"exact"``.
+    v0 : array_like
+        Initial second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
+    w0 : array_like
+        Initial filter, shape ``(n,)``, finite and non-zero.
+    v_star : array_like
+        The teacher's second-layer weights, shape ``(m,)``.
+    w_star : array_like
+        The teacher's filter, shape ``(n,)``, non-zero.
+    lr : float
+        The step size :math:`\eta > 0`, finite.
+    steps : int
+        Number of steps, in [1, 100000].
+    batch : int, optional
+        Inputs per sampled step, in [1, 100000]; ``None`` (the only choice for ``"exact"``) uses the expected
+        gradients.
+    seed : int, default 0
+        Seed of the inputs, in ``[0, 2**32 - 1]``.
+
+    Returns
+    -------
+    Trajectory
+        The iterates, losses, angles and cosines. Raises ``ValueError`` if an iterate overflows or the filter reaches 0.
     """
     ste = check_ste(ste, allow_exact=True)
     v, w, v_star, w_star = _weights(v0, w0, v_star, w_star)

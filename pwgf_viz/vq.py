@@ -171,7 +171,18 @@ def encoder_gradient(z: torch.Tensor, q: torch.Tensor, grad_q: torch.Tensor, gra
 
 
 def check_gradient(gradient: object) -> str:
-    """Return ``gradient`` if it names a surrogate of :data:`GRADIENTS`, else raise."""
+    """Return ``gradient`` if it names a surrogate of :data:`GRADIENTS`, else raise.
+
+    Parameters
+    ----------
+    gradient : object
+        The argument to check.
+
+    Returns
+    -------
+    str
+        ``gradient``.
+    """
     return check_choice(gradient, "gradient", GRADIENTS)
 
 
@@ -230,7 +241,18 @@ class VQAutoencoder(nn.Module):
         return x
 
     def quantise(self, x: torch.Tensor) -> Quantised:
-        """Encode ``x`` and replace each of its ``n_latent`` vectors by the nearest codebook vector."""
+        """Encode ``x`` and replace each of its ``n_latent`` vectors by the nearest codebook vector.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+
+        Returns
+        -------
+        Quantised
+            ``z`` and ``q``, shape ``(n, n_latent, dim)`` (``q`` carries the codebook's gradient), the ``surrogate`` of the chosen gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
+        """
         x = self._check_data(x)
         z = self.encoder(x).reshape(x.shape[0], self.n_latent, self.dim)
         with torch.no_grad():
@@ -239,12 +261,34 @@ class VQAutoencoder(nn.Module):
         return Quantised(z, q, _SURROGATES[self.gradient](z, q), indices)
 
     def reconstruct(self, surrogate: torch.Tensor) -> torch.Tensor:
-        """Decoder output in [0, 1] (a sigmoid) for quantised vectors of shape ``(n, n_latent, dim)``."""
+        """Decoder output in [0, 1] (a sigmoid) for quantised vectors of shape ``(n, n_latent, dim)``.
+
+        Parameters
+        ----------
+        surrogate : torch.Tensor
+            Quantised vectors, shape ``(n, n_latent, dim)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The reconstructions, shape ``(n, n_features)``.
+        """
         return torch.sigmoid(self.decoder(surrogate.reshape(surrogate.shape[0], -1)))
 
     def training_loss(self, x: torch.Tensor) -> torch.Tensor:
         r"""Reconstruction MSE, plus :math:`\lVert\mathrm{sg}(z) - q\rVert^2` (codebook) and
-        :math:`\beta\lVert z - \mathrm{sg}(q)\rVert^2` (commitment), each a mean over entries."""
+        :math:`\beta\lVert z - \mathrm{sg}(q)\rVert^2` (commitment), each a mean over entries.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss.
+        """
         out = self.quantise(x)
         reconstruction = (self.reconstruct(out.surrogate) - x).pow(2).mean()
         codebook = (out.z.detach() - out.q).pow(2).mean()
@@ -253,7 +297,18 @@ class VQAutoencoder(nn.Module):
 
     @torch.no_grad()
     def scores(self, x: torch.Tensor) -> dict[str, float]:
-        """Reconstruction MSE per pixel, quantisation error, codebook use and code perplexity on ``x``."""
+        """Reconstruction MSE per pixel, quantisation error, codebook use and code perplexity on ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+
+        Returns
+        -------
+        dict of str to float
+            ``mse`` (per pixel, decoding the codes), ``quantisation_error`` (mean :math:`\\lVert z - q\\rVert^2`), ``codes_used`` (an int) and ``perplexity`` (the exponential of the codes' entropy).
+        """
         out = self.quantise(x)
         counts = torch.bincount(out.indices.reshape(-1), minlength=self.codebook_size).double()
         freq = counts / counts.sum()
@@ -265,7 +320,29 @@ class VQAutoencoder(nn.Module):
 
 @dataclass(frozen=True)
 class Setting:
-    """Epochs, seeds, model shape and optimiser of the VQ autoencoder runs."""
+    """Epochs, seeds, model shape and optimiser of the VQ autoencoder runs.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training set, in [1, 100000].
+    seeds : int
+        Number of seeds :func:`run_all` runs (0 to ``seeds - 1``).
+    codebook_sizes : tuple of int, default (64, 256)
+        The codebook sizes :math:`K` :func:`run_all` compares, each in [2, 100000].
+    n_latent : int, default 4
+        Quantised vectors per image.
+    dim : int, default 8
+        Their dimension.
+    hidden : int or None, default 64
+        Hidden width of encoder and decoder (``None``: linear).
+    batch_size : int, default 100
+        Images per step.
+    learning_rate : float, default 1e-3
+        Adam's step size, > 0.
+    checkpoint : int, default 5
+        Epochs between recorded test scores, in [1, 100000].
+    """
 
     epochs: int
     seeds: int
@@ -334,7 +411,22 @@ def run(gradient: str, codebook_size: int, setting: Setting, seed: int = 0) -> d
 
 
 def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[str, object]]:
-    """:func:`run` for every seed (outermost), codebook size and gradient; ``save(records)`` after each run."""
+    """:func:`run` for every seed (outermost), codebook size and gradient; ``save(records)`` after each run.
+
+    Parameters
+    ----------
+    setting : Setting
+        The runs' settings (e.g. ``SETTINGS["quick"]``).
+    progress : bool, default False
+        Print one line per run.
+    save : callable, optional
+        Called with the list of records so far after each run.
+
+    Returns
+    -------
+    list of dict
+        The records of :func:`run`, seed-major.
+    """
     records: list[dict[str, object]] = []
     for seed in range(setting.seeds):
         for size in setting.codebook_sizes:
