@@ -254,7 +254,8 @@ class LatentVAE(nn.Module):
         Returns
         -------
         TrainingLoss
-            ``loss``, a scalar to call ``backward`` on, and ``elbo``, the batch mean of a one-draw ELBO estimate (detached).
+            ``loss``, a scalar to call ``backward`` on, and ``elbo``, the batch mean of a one-draw ELBO estimate
+            (detached).
         """
         x = self._check_data(x)
         k = self.draws_per_point(evaluations)

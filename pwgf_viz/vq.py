@@ -251,7 +251,9 @@ class VQAutoencoder(nn.Module):
         Returns
         -------
         Quantised
-            ``z`` and ``q``, shape ``(n, n_latent, dim)`` (``q`` carries the codebook's gradient), the ``surrogate`` of the chosen gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
+            ``z`` and ``q``, shape ``(n, n_latent, dim)`` (``q`` carries the codebook's gradient), the ``surrogate`` of
+            the chosen
+            gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
         """
         x = self._check_data(x)
         z = self.encoder(x).reshape(x.shape[0], self.n_latent, self.dim)
@@ -307,7 +309,9 @@ class VQAutoencoder(nn.Module):
         Returns
         -------
         dict of str to float
-            ``mse`` (per pixel, decoding the codes), ``quantisation_error`` (mean :math:`\\lVert z - q\\rVert^2`), ``codes_used`` (an int) and ``perplexity`` (the exponential of the codes' entropy).
+            ``mse`` (per pixel, decoding the codes), ``quantisation_error`` (mean :math:`\\lVert z - q\\rVert^2`),
+            ``codes_used`` (an int) and
+            ``perplexity`` (the exponential of the codes' entropy).
         """
         out = self.quantise(x)
         counts = torch.bincount(out.indices.reshape(-1), minlength=self.codebook_size).double()
