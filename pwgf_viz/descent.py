@@ -25,7 +25,21 @@ EXACT = "exact"
 
 
 def clip_to_family(family: str, theta: torch.Tensor) -> torch.Tensor:
-    """Project a parameter back into the family's range, :math:`\\delta` away from its edges."""
+    """Project a parameter back into the family's range, :math:`\\delta` away from its edges.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : torch.Tensor
+        A parameter (possibly out of range after a step).
+
+    Returns
+    -------
+    torch.Tensor
+        ``theta`` clamped to :math:`[\\delta, 1 - \\delta]` (Bernoulli) or :math:`[\\delta, \\infty)` (Poisson),
+        :math:`\\delta` = :data:`EDGE`; logits unchanged.
+    """
     if family == "bernoulli":
         return theta.clamp(EDGE, 1 - EDGE)
     if family == "poisson":
@@ -39,6 +53,33 @@ def sgd_trajectory(estimator: str, f: Objective, family: str, theta0: object, lr
 
     ``estimator`` is a name from :data:`pwgf_viz.ESTIMATORS` or ``"exact"`` for full gradient descent.
     Step ``t`` draws with seed ``seed + t``, so trajectories are reproducible.
+
+    Parameters
+    ----------
+    estimator : str
+        A key of :data:`pwgf_viz.ESTIMATORS` supporting ``family``, or ``"exact"``.
+    f : callable
+        The objective (e.g. an :class:`~pwgf_viz.objectives.Objective`), mapping ``(n, *theta0.shape)`` to ``(n,)``.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta0 : array_like or torch.Tensor
+        The starting parameter, in the family's range.
+    lr : float
+        The step size :math:`\\eta > 0`, finite.
+    steps : int
+        Number of steps :math:`T`, in [1, 100000].
+    samples_per_step : int, default 1
+        Estimates :math:`m` averaged per step, >= 1 (ignored for ``"exact"``).
+    seed : int, default 0
+        Seed of the first step's draws.
+    **options
+        The estimator's options (e.g. ``temperature``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(steps + 1, *theta0.shape)``, the start first. Raises ``ValueError`` if an iterate
+        overflows.
     """
     family = check_family(family)
     theta = check_parameter(family, theta0, "theta0").detach().double()

@@ -17,7 +17,15 @@ from .validation import as_parameter
 
 @dataclass(frozen=True)
 class Objective:
-    """An objective :math:`f(z)` with a LaTeX formula for titles and tables."""
+    """An objective :math:`f(z)` with a LaTeX formula for titles and tables.
+
+    Parameters
+    ----------
+    latex : str
+        The formula, LaTeX without dollar signs.
+    fn : callable
+        The function: a float tensor of shape ``(n, *event_shape)`` to shape ``(n,)``; ``Objective(z)`` calls it.
+    """
 
     latex: str
     fn: Callable[[torch.Tensor], torch.Tensor]
@@ -31,7 +39,18 @@ def _flat(z: torch.Tensor) -> torch.Tensor:
 
 
 def quadratic(target: float | list[float] = 0.45) -> Objective:
-    r""":math:`f(z) = \sum_i (z_i - t_i)^2`, the classic toy of REBAR, RELAX and ARM (chapter 1, ``eq-toy``)."""
+    r""":math:`f(z) = \sum_i (z_i - t_i)^2`, the classic toy of REBAR, RELAX and ARM (chapter 1, ``eq-toy``).
+
+    Parameters
+    ----------
+    target : float or list of float, default 0.45
+        The targets :math:`t_i`, finite: one number, or one per coordinate of the (flattened) draw.
+
+    Returns
+    -------
+    Objective
+        The objective; it broadcasts ``target`` against the draws' coordinates.
+    """
     t = as_parameter(target, "target").detach().to(torch.float64).reshape(-1)
 
     def f(z: torch.Tensor) -> torch.Tensor:
@@ -41,7 +60,18 @@ def quadratic(target: float | list[float] = 0.45) -> Objective:
 
 
 def pair_interaction(offset: float = 0.8) -> Objective:
-    r""":math:`f(z) = (z_1 + z_2 - c)^2` on two coordinates: curvature plus an interaction :math:`2 z_1 z_2`."""
+    r""":math:`f(z) = (z_1 + z_2 - c)^2` on two coordinates: curvature plus an interaction :math:`2 z_1 z_2`.
+
+    Parameters
+    ----------
+    offset : float, default 0.8
+        The constant :math:`c`, a single finite number.
+
+    Returns
+    -------
+    Objective
+        The objective, for draws with 2 coordinates.
+    """
     c = as_parameter(offset, "offset").detach()
     if c.numel() != 1:
         raise ValueError(f"offset must be a single number; got shape {tuple(c.shape)}")
@@ -57,7 +87,18 @@ def pair_interaction(offset: float = 0.8) -> Objective:
 
 
 def linear_score(weights: list[float]) -> Objective:
-    r""":math:`f(z) = (w^\top z)^2`, for one-hot draws: the squared weight of the chosen category."""
+    r""":math:`f(z) = (w^\top z)^2`, for one-hot draws: the squared weight of the chosen category.
+
+    Parameters
+    ----------
+    weights : list of float
+        The weights :math:`w`, finite, one per coordinate of the draw (e.g. per category).
+
+    Returns
+    -------
+    Objective
+        The objective, for draws with ``len(weights)`` coordinates.
+    """
     w = as_parameter(weights, "weights").detach().to(torch.float64).reshape(-1)
 
     def f(z: torch.Tensor) -> torch.Tensor:
@@ -74,6 +115,18 @@ def least_squares(matrix: list[list[float]], target: list[float]) -> Objective:
 
     On bits its multilinear extension is :math:`L(p)`; its curvature :math:`2 A^\top A` has a positive diagonal, so
     straight-through is biased in every coordinate (``prop-st-bias-curvature``).
+
+    Parameters
+    ----------
+    matrix : list of list of float
+        :math:`A`, shape ``(m, d)``, finite.
+    target : list of float
+        :math:`y`, ``m`` finite numbers.
+
+    Returns
+    -------
+    Objective
+        The objective, for draws with ``d`` coordinates.
     """
     a = as_parameter(matrix, "matrix").detach().to(torch.float64)
     y = as_parameter(target, "target").detach().to(torch.float64).reshape(-1)
@@ -95,6 +148,16 @@ def cost_minus_log(cost: float = 0.2) -> Objective:
     Every derivative is non-zero (:math:`f'' = (1+z)^{-2}`, :math:`f''' = -2(1+z)^{-3}`), so neither straight-through
     nor the trapezoid rule of the Poisson pWGF estimator is exact. For :math:`0 < c < \log 2` the loss
     :math:`L(\lambda) = \mathbb{E}[f(Z)]` has its minimum at an interior rate.
+
+    Parameters
+    ----------
+    cost : float, default 0.2
+        The cost :math:`c`, a single number in :math:`(0, \log 2)`.
+
+    Returns
+    -------
+    Objective
+        The objective (summed over coordinates).
     """
     c = as_parameter(cost, "cost").detach()
     if c.numel() != 1 or not 0 < float(c) < math.log(2):

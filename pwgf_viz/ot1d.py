@@ -48,6 +48,20 @@ def discrete_distribution(family: str, theta: object, tail: float = POISSON_TAIL
       differs from the Poisson law by less than ``tail`` in total variation.
 
     Returns two float64 arrays of equal length; the weights sum to 1.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "poisson"}
+        The family (:data:`OT_FAMILIES`).
+    theta : float
+        A single probability in [0, 1] (Bernoulli), or a real rate > 0 (Poisson).
+    tail : float, default POISSON_TAIL
+        The Poisson tail bound, in (0, 1) (:data:`~pwgf_viz.exact.POISSON_TAIL` = 1e-12).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(support, weights)``, float64 arrays of equal length; the weights sum to 1.
     """
     if not isinstance(family, str):
         raise TypeError(f"family must be a string, one of {OT_FAMILIES}; got {type(family).__name__}")
@@ -85,6 +99,24 @@ def quantile_wasserstein(x: object, y: object, a: object = None, b: object = Non
 
     with :math:`F_\mu^{-1}(u) = x_{(i)}` for the first sorted index :math:`i` with :math:`A_i \ge u`. Returns
     :math:`W_p` (not its :math:`p`-th power, unlike ``ot.wasserstein_1d`` and ``ot.emd2``).
+
+    Parameters
+    ----------
+    x : array_like
+        Support points of :math:`\mu`, 1-D, finite, non-empty.
+    y : array_like
+        Support points of :math:`\nu`, 1-D, finite, non-empty.
+    a : array_like, optional
+        Weights of ``x``: ``len(x)`` values >= 0 with a positive sum; ``None`` for uniform.
+    b : array_like, optional
+        Weights of ``y``, likewise.
+    p : float, default 2.0
+        The order, finite and >= 1.
+
+    Returns
+    -------
+    float
+        :math:`W_p(\mu, \nu) \ge 0`.
     """
     x = check_array(x, "x", ndim=1)
     y = check_array(y, "y", ndim=1)
@@ -108,6 +140,20 @@ def bernoulli_wasserstein(theta1: object, theta2: object, p: float = 2.0) -> np.
     Chapter 2, equation ``eq-bernoulli-wp``: the quantile functions differ by exactly 1 on a set of measure
     :math:`|\theta_1 - \theta_2|` and agree elsewhere. ``theta1`` and ``theta2`` are probabilities in
     :math:`[0, 1]` (numbers or arrays that broadcast); returns a float for scalar input, else an array.
+
+    Parameters
+    ----------
+    theta1 : float or array_like
+        Probabilities in [0, 1].
+    theta2 : float or array_like
+        Probabilities in [0, 1], broadcasting against ``theta1``.
+    p : float, default 2.0
+        The order, finite and >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The distances (a float for scalar input).
     """
     t1 = check_array(theta1, "theta1", minimum=0, maximum=1)
     t2 = check_array(theta2, "theta2", minimum=0, maximum=1)

@@ -44,7 +44,23 @@ class BernoulliStep(NamedTuple):
 
 
 def bernoulli_mean_matching_step(f: Objective, p: float, step: float) -> BernoulliStep:
-    """Move the two atoms of :math:`\\mathrm{Bern}(p)` by :math:`-\\epsilon f'(z)` and match the mean."""
+    """Move the two atoms of :math:`\\mathrm{Bern}(p)` by :math:`-\\epsilon f'(z)` and match the mean.
+
+    Parameters
+    ----------
+    f : callable
+        The objective, mapping a float64 tensor of shape ``(n, ...)`` to ``(n,)``, differentiable (torch operations).
+    p : float
+        The Bernoulli probability, in (0, 1).
+    step : float
+        The step size :math:`\\epsilon > 0`, finite.
+
+    Returns
+    -------
+    BernoulliStep
+        ``atoms`` (0 and 1), ``masses`` :math:`(1-p, p)`, the ``moved`` atoms (float64 tensors of shape ``(2,)``) and
+        ``projected_p``, the mean of the moved cloud :math:`p'` (not clipped to (0, 1)).
+    """
     f = check_objective(f)
     theta = check_parameter("bernoulli", [p], "p").detach().double()
     step = check_positive(step, "step")
@@ -68,6 +84,20 @@ def particle_step(f: Objective, points: object, step: float) -> np.ndarray:
 
     ``points`` has shape ``(n,)`` (one coordinate) or ``(n, *S)``; ``f`` maps a float64 tensor of that shape to
     ``(n,)`` and must be differentiable (built from torch operations). Returns a float64 array of the same shape.
+
+    Parameters
+    ----------
+    f : callable
+        The objective, mapping a float64 tensor of shape ``(n, ...)`` to ``(n,)``, differentiable (torch operations).
+    points : array_like
+        The particles, finite, shape ``(n,)`` or ``(n, *S)`` (not a single number).
+    step : float
+        The step size :math:`\epsilon > 0`, finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moved particles, float64, of ``points``' shape (finite, else ``ValueError``).
     """
     f = check_objective(f)
     step = check_positive(step, "step")
@@ -85,6 +115,16 @@ def simplex_projection(v: np.ndarray) -> np.ndarray:
     The sort-based algorithm: :math:`\pi_k = \max(v_k - \tau, 0)` with the threshold :math:`\tau` that makes the
     entries sum to 1. Near an interior point it is the orthogonal projection onto :math:`\{\sum_k \pi_k = 1\}`,
     :math:`v - (\sum_k v_k - 1)/K`.
+
+    Parameters
+    ----------
+    v : array_like
+        Points, shape ``(..., K)`` with ``K >= 1`` (not validated).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of ``v``'s shape; each row is >= 0 and sums to 1.
     """
     v = np.asarray(v, dtype=np.float64)
     u = -np.sort(-v, axis=-1)
@@ -108,6 +148,21 @@ def project_mean(family: str, points: object, weights: object = None) -> np.ndar
       (:func:`simplex_projection`); returns the probabilities :math:`\pi'`.
 
     A mean outside the parameter range (a step too large for the cloud) raises a ``ValueError`` naming ``points``.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "categorical", "poisson"}
+        The family (:data:`MEAN_FAMILIES`).
+    points : array_like
+        The (moved) particles, finite, of the shapes above.
+    weights : array_like, optional
+        Masses of the points, ``n`` finite values >= 0 with a positive sum (normalised here); ``None`` for uniform.
+
+    Returns
+    -------
+    numpy.ndarray
+        The matched parameter: :math:`p'`, :math:`\lambda'` (shape ``()`` or ``(d,)``) or :math:`\pi'` (shape ``(K,)``),
+        float64.
     """
     if not isinstance(family, str) or family not in MEAN_FAMILIES:
         raise ValueError(f"family must be one of {MEAN_FAMILIES}; got {family!r}")
@@ -146,6 +201,22 @@ def cell_w2(left_a: object, mass_a: object, left_b: object, mass_b: object) -> f
     Both quantile functions are piecewise linear in the level :math:`u`, with breakpoints at the CDF values of the
     cell ends; between merged breakpoints :math:`(F_a^{-1} - F_b^{-1})^2` is a quadratic, integrated exactly by
     two-point Gauss-Legendre at interior levels (so jumps of the quantiles at the breakpoints do not matter).
+
+    Parameters
+    ----------
+    left_a : array_like
+        Left ends :math:`x_i` of the cells of the first mixture, shape ``(n,)``, finite.
+    mass_a : array_like or None
+        Their masses, ``n`` values >= 0 with a positive sum (normalised); ``None`` for uniform.
+    left_b : array_like
+        Left ends :math:`y_j` of the second mixture, shape ``(m,)``.
+    mass_b : array_like or None
+        Their masses, as ``mass_a``.
+
+    Returns
+    -------
+    float
+        :math:`W_2 \ge 0`.
     """
     la, lb = check_array(left_a, "left_a", scalar=False), check_array(left_b, "left_b", scalar=False)
     ma, mb = normalise_weights(mass_a, la.shape[0], "mass_a"), normalise_weights(mass_b, lb.shape[0], "mass_b")
@@ -187,6 +258,18 @@ def gaussian_w2_projection(points: np.ndarray, weights: np.ndarray) -> tuple[flo
 
     :math:`z_{(i)}` sorted, :math:`A_i` their cumulative weights (clipped at 0: a cloud cannot have a negative
     scale).
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        The cloud's points, float64, shape ``(n,)`` (not validated: :func:`project_w2` has).
+    weights : numpy.ndarray
+        Their masses, shape ``(n,)``, >= 0 and summing to 1.
+
+    Returns
+    -------
+    tuple of float
+        ``(m', s')``, with ``s' >= 0``.
     """
     order = np.argsort(points, kind="stable")
     z, w = points[order], weights[order]
@@ -215,6 +298,22 @@ def project_w2(family: str, points: object, weights: object = None, bracket: tup
 
     ``bracket`` = ``(low, high)`` bounds the rate search (default: the cloud's mean :math:`\pm` 4 standard
     deviations + 1, kept > 0). The minimiser is found to an absolute tolerance of :math:`10^{-9}`.
+
+    Parameters
+    ----------
+    family : {"gaussian", "bernoulli", "poisson", "dequantised_bernoulli", "dequantised_poisson"}
+        The family (:data:`W2_FAMILIES`).
+    points : array_like
+        The cloud's points (or cell left ends), 1-D, finite, non-empty.
+    weights : array_like, optional
+        Masses of the points, ``n`` finite values >= 0 with a positive sum (normalised here); ``None`` for uniform.
+    bracket : tuple of float, optional
+        ``(low, high)`` with ``0 < low < high``, finite: the interval of the rate search (Poisson families only).
+
+    Returns
+    -------
+    float or tuple of float
+        ``(m', s')`` for ``"gaussian"``, else the projected parameter :math:`p'` or :math:`\lambda'`.
     """
     if not isinstance(family, str) or family not in W2_FAMILIES:
         raise ValueError(f"family must be one of {W2_FAMILIES}; got {family!r}")
