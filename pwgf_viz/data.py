@@ -61,6 +61,20 @@ def binarized_digits(threshold: int = 8, test_fraction: float = 0.2, seed: int =
 
     1797 images of 64 pixels; ``test_fraction`` of them (rounded) form the test set, chosen by a permutation
     seeded with ``seed``. The default split has 1438 training and 359 test images.
+
+    Parameters
+    ----------
+    threshold : int, default 8
+        The grey level (of 0 to 16) from which a pixel is 1, in [1, 16].
+    test_fraction : float, default 0.2
+        Share of the images in the test set, in (0, 1).
+    seed : int, default 0
+        Seed of the permutation that chooses the test set, in ``[0, 2**32 - 1]``.
+
+    Returns
+    -------
+    Split
+        float32 tensors of zeros and ones, shape ``(n, 64)``.
     """
     from sklearn.datasets import load_digits
 
@@ -96,6 +110,21 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
 def binarized_mnist(threshold: float = 0.5, test_fraction: float = 1 / 7, seed: int = 0) -> Split:  # pragma: no cover
     r"""MNIST (70 000 images of 784 pixels, OpenML ``mnist_784``), :math:`x_j = 1[\text{intensity}_j/255 \ge
     \text{threshold}]`. **Downloads about 50 MB** on first use (cached by scikit-learn); not used by the book's build.
+
+    Parameters
+    ----------
+    threshold : float, default 0.5
+        The intensity, as a fraction of 255, from which a pixel is 1, in (0, 1).
+    test_fraction : float, default 1/7
+        Share of the images in the test set, in (0, 1).
+    seed : int, default 0
+        Seed of the permutation that chooses the test set, in ``[0, 2**32 - 1]``.
+
+    Returns
+    -------
+    Split
+        float32 tensors of zeros and ones, shape ``(n, 784)``; the default split has 60 000 training and 10 000 test
+        images.
     """
     from sklearn.datasets import fetch_openml
 
@@ -108,7 +137,22 @@ def binarized_mnist(threshold: float = 0.5, test_fraction: float = 1 / 7, seed: 
 
 def bars_loadings(n_factors: int = 4, words_per_factor: int = 5, weight: float = 2.0) -> torch.Tensor:
     r"""Loadings :math:`W` of shape ``(n_factors * words_per_factor, n_factors)``: factor :math:`k` raises the rate of
-    its own block of ``words_per_factor`` words by ``weight`` per unit of :math:`z_k` (a "topic" of bars)."""
+    its own block of ``words_per_factor`` words by ``weight`` per unit of :math:`z_k` (a "topic" of bars).
+
+    Parameters
+    ----------
+    n_factors : int, default 4
+        Number of factors :math:`K`, in [1, 64].
+    words_per_factor : int, default 5
+        Words in each factor's block, in [1, 1000].
+    weight : float, default 2.0
+        The loading of a factor on its own words, > 0, finite.
+
+    Returns
+    -------
+    torch.Tensor
+        float32 matrix of shape ``(n_factors * words_per_factor, n_factors)``: ``weight`` on the blocks, 0 elsewhere.
+    """
     n_factors = check_count(n_factors, "n_factors", minimum=1, maximum=64)
     words_per_factor = check_count(words_per_factor, "words_per_factor", minimum=1, maximum=1000)
     weight = check_positive(weight, "weight")
@@ -124,6 +168,27 @@ def poisson_factor_data(loadings: object, offset: object, prior_rate: float, n_t
 
     with ``loadings`` :math:`W \ge 0` of shape ``(V, K)``, ``offset`` :math:`b > 0` of shape ``(V,)`` and
     ``prior_rate`` :math:`\lambda_0`; ``n_train + n_test`` rows from ``numpy.random.default_rng(seed)``.
+
+    Parameters
+    ----------
+    loadings : array_like
+        :math:`W`, shape ``(V, K)``, finite, every entry >= 0.
+    offset : array_like
+        :math:`b`, shape ``(V,)``, every entry > 0.
+    prior_rate : float
+        :math:`\lambda_0 > 0`, finite.
+    n_train : int
+        Training rows, in [1, 1000000].
+    n_test : int
+        Test rows, in [1, 1000000].
+    seed : int, default 0
+        Seed of the draws, in ``[0, 2**32 - 1]``.
+
+    Returns
+    -------
+    FactorData
+        The ``train`` and ``test`` counts (float32, shapes ``(n_train, V)`` and ``(n_test, V)``), the ``loadings`` and
+        ``offset`` as float32 tensors, and ``prior_rate``.
     """
     w = as_parameter(loadings, "loadings").detach().double()
     b = as_parameter(offset, "offset").detach().double()

@@ -47,13 +47,43 @@ def _check_folder(folder: object) -> Path:
 
 
 def results_path(name: str, folder: str | Path | None = None) -> Path:
-    """The path of result file ``name`` (``experiments/results/<name>.json`` unless ``folder`` is given)."""
+    """The path of result file ``name`` (``experiments/results/<name>.json`` unless ``folder`` is given).
+
+    Parameters
+    ----------
+    name : str
+        The file's stem: non-empty, letters, digits, ``-`` and ``_`` only.
+    folder : str or pathlib.Path, optional
+        The folder; ``None`` for :data:`RESULTS_DIR`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder / f"{name}.json"`` (it need not exist).
+    """
     return _check_folder(folder) / f"{_check_name(name)}.json"
 
 
 def save_results(name: str, records: Sequence[Mapping[str, object]], settings: Mapping[str, object],
                  folder: str | Path | None = None) -> Path:
-    """Write ``{"settings": ..., "records": [...]}`` as JSON (sorted keys, so reruns give the same file)."""
+    """Write ``{"settings": ..., "records": [...]}`` as JSON (sorted keys, so reruns give the same file).
+
+    Parameters
+    ----------
+    name : str
+        The file's stem: non-empty, letters, digits, ``-`` and ``_`` only.
+    records : sequence of mapping
+        The records, a non-empty list of dicts (one per run and measurement), JSON-serialisable.
+    settings : mapping
+        The settings the records were made with, JSON-serialisable.
+    folder : str or pathlib.Path, optional
+        The folder; ``None`` for :data:`RESULTS_DIR`. It is created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     if not isinstance(records, Sequence) or isinstance(records, str | bytes):
         raise TypeError(f"records must be a list of dicts; got {type(records).__name__}")
     if not records or not all(isinstance(r, Mapping) for r in records):
@@ -68,7 +98,21 @@ def save_results(name: str, records: Sequence[Mapping[str, object]], settings: M
 
 
 def load_results(name: str, folder: str | Path | None = None) -> dict | None:
-    """The ``{"settings", "records"}`` dict written by :func:`save_results`, or None if there is no such file."""
+    """The ``{"settings", "records"}`` dict written by :func:`save_results`, or None if there is no such file.
+
+    Parameters
+    ----------
+    name : str
+        The file's stem: non-empty, letters, digits, ``-`` and ``_`` only.
+    folder : str or pathlib.Path, optional
+        The folder; ``None`` for :data:`RESULTS_DIR`.
+
+    Returns
+    -------
+    dict or None
+        The payload with keys ``settings`` and ``records``, or ``None`` if the file does not exist. Raises
+        ``ValueError`` for a JSON file of another form.
+    """
     path = results_path(name, folder)
     if not path.is_file():
         return None
@@ -79,7 +123,18 @@ def load_results(name: str, folder: str | Path | None = None) -> dict | None:
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (``nan`` for a single value) of finite numbers."""
+    """Mean and sample standard deviation (``nan`` for a single value) of finite numbers.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One or more finite numbers (a list or tuple).
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, sd)``; ``sd`` is ``nan`` for a single value.
+    """
     values = check_array(values, "values", ndim=1, types=(Sequence,)).tolist()
     mean = math.fsum(values) / len(values)
     if len(values) == 1:
@@ -92,8 +147,26 @@ def summary_table(records: Sequence[Mapping[str, object]], row: str, columns: Se
     """A Markdown table: one row per value of ``row`` (in first-seen order), cells ``mean ± sd`` of each column.
 
     Every record must hold ``row``; a record lacking a column does not count for that column (blank cell if
-    no record of the row has it). The last column gives the number of records per row. ``separator`` goes
-    between mean and sd (e.g. with no-break spaces, :data:`pwgf_viz.tables.NBSP`, to keep a cell on one line).
+    no record of the row has it). The last column gives the number of records per row.
+
+    Parameters
+    ----------
+    records : sequence of mapping
+        The records, non-empty; each holds the key ``row``.
+    row : str
+        The key whose values give the table's rows.
+    columns : sequence of str
+        The keys summarised, non-empty (a list, not a single string); their values must be finite numbers.
+    digits : int, default 3
+        Decimals shown, in [0, 12].
+    separator : str, default " ± "
+        What goes between mean and sd (e.g. with no-break spaces, :data:`pwgf_viz.tables.NBSP`, to keep a cell on
+        one line).
+
+    Returns
+    -------
+    str
+        The Markdown table, lines joined by newlines.
     """
     if not isinstance(row, str):
         raise TypeError(f"row must be a record key (string); got {type(row).__name__}")

@@ -42,6 +42,22 @@ def evaluate(model: LatentVAE, x: torch.Tensor, samples: int = 100, seed: int = 
     """Mean ELBO and importance-weighted bound over the rows of ``x``, seeded.
 
     See :meth:`pwgf_viz.models.LatentVAE.bounds`.
+
+    Parameters
+    ----------
+    model : LatentVAE
+        The model.
+    x : torch.Tensor
+        Data, floating, shape ``(n, n_features)``, in the model's data range.
+    samples : int, default 100
+        Draws per row, in [1, 100000].
+    seed : int, default EVALUATION_SEED
+        Seed of the draws, in ``[0, 2**63 - 1]``; the global random state is restored after.
+
+    Returns
+    -------
+    Evaluation
+        The means over the rows of ``x``, in nats per data point.
     """
     if not isinstance(model, LatentVAE):
         raise TypeError(f"model must be a pwgf_viz.models.LatentVAE; got {type(model).__name__}")
@@ -60,6 +76,38 @@ def train(make_model: Callable[[], LatentVAE], train_x: torch.Tensor, test_x: to
     Each step draws a minibatch of ``batch_size`` rows and takes one Adam step (``learning_rate``) on
     :meth:`pwgf_viz.models.LatentVAE.training_loss` with ``evaluations`` evaluations of ``f`` per data point.
     ``progress`` shows a tqdm bar (on stdout) with the latest test ELBO; the book's build turns it off.
+
+    Parameters
+    ----------
+    make_model : callable
+        Called with no argument after seeding; returns a fresh :class:`~pwgf_viz.models.LatentVAE`.
+    train_x : torch.Tensor
+        Training data, shape ``(n, n_features)``, in the model's data range.
+    test_x : torch.Tensor
+        Test data, likewise.
+    epochs : int
+        Passes over ``train_x``, in [1, 100000].
+    seed : int, default 0
+        Seed of the initial weights, the draws and the batch order, in ``[0, 2**32 - 1]``.
+    batch_size : int, default 100
+        Rows per step, in [2, 1000000] (the last batch of an epoch may be smaller).
+    learning_rate : float, default 3e-3
+        Adam's step size, > 0, finite.
+    evaluations : int, default 2
+        Evaluations of ``f`` per data point and step (:meth:`~pwgf_viz.models.LatentVAE.draws_per_point`).
+    curve_samples : int, default 10
+        Draws per test point of the per-epoch test ELBO, in [1, 100000].
+    progress : bool, default False
+        Show the progress bar.
+    description : str, default ""
+        The bar's label (the estimator's name when empty).
+
+    Returns
+    -------
+    model : LatentVAE
+        The trained model.
+    history : History
+        The per-epoch training and test ELBO, ``epochs`` values each.
     """
     epochs = check_count(epochs, "epochs", minimum=1, maximum=100_000)
     seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
