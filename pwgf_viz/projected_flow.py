@@ -58,7 +58,24 @@ class ProjectedFlow(NamedTuple):
 
 
 def draw_particles(family: str, theta: float, particles: int, seed: int) -> np.ndarray:
-    """``particles`` draws of :math:`p_\\theta` (1-D), drawn exactly as ``gradient_samples(..., seed=seed)`` draws."""
+    """``particles`` draws of :math:`p_\\theta` (1-D), drawn exactly as ``gradient_samples(..., seed=seed)`` draws.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "poisson"}
+        The family (not validated here: :func:`projected_flow` has).
+    theta : float
+        Its parameter, a probability in (0, 1) or a rate > 0.
+    particles : int
+        Number of draws, >= 1.
+    seed : int
+        Seed of the draws; the global random state is restored after.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(particles,)``.
+    """
     rows = torch.full((particles, 1), float(theta), dtype=torch.float64)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

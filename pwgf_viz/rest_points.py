@@ -43,7 +43,15 @@ LOGIT_ESTIMATORS = ("exact", "st", "pwgf")
 
 @dataclass(frozen=True)
 class LatticeData:
-    """The four numbers of :math:`f` that the Bernoulli flows read: :math:`f(0), f(1), f'(0), f'(1)`."""
+    """The four numbers of :math:`f` that the Bernoulli flows read: :math:`f(0), f(1), f'(0), f'(1)`.
+
+    Parameters
+    ----------
+    f0, f1 : float
+        :math:`f(0)` and :math:`f(1)`, finite.
+    d0, d1 : float
+        :math:`f'(0)` and :math:`f'(1)`, finite.
+    """
 
     f0: float
     f1: float
@@ -73,7 +81,15 @@ class LatticeData:
 
 @dataclass(frozen=True)
 class RestPoint:
-    """The interior rest point of the ST flow, ``theta`` (``None`` if there is none) and its ``kind``."""
+    """The interior rest point of the ST flow, ``theta`` (``None`` if there is none) and its ``kind``.
+
+    Parameters
+    ----------
+    theta : float or None
+        The rest point in :math:`(0, 1)`, or ``None``.
+    kind : str
+        One of :data:`KINDS`: how the flow behaves there (see :func:`st_rest_point`).
+    """
 
     theta: float | None
     kind: str
@@ -88,7 +104,18 @@ def _real(value: object, name: str) -> float:
 
 
 def check_lattice(data: object) -> LatticeData:
-    """Return ``data`` if it is a :class:`LatticeData` with finite entries, else raise."""
+    """Return ``data`` if it is a :class:`LatticeData` with finite entries, else raise.
+
+    Parameters
+    ----------
+    data : object
+        The argument to check; its ``f0``, ``f1``, ``d0``, ``d1`` must be finite real numbers.
+
+    Returns
+    -------
+    LatticeData
+        ``data``.
+    """
     if not isinstance(data, LatticeData):
         raise TypeError(f"data must be a LatticeData (see lattice_data); got {type(data).__name__}")
     for name in ("f0", "f1", "d0", "d1"):
