@@ -34,7 +34,19 @@ BALLS = ("linf", "wasserstein")
 
 @dataclass(frozen=True)
 class AttackResult:
-    """Result of :func:`radius_attack`; ``fooled_at[i]`` is ``inf`` where image ``i`` resisted every radius."""
+    """Result of :func:`radius_attack`; ``fooled_at[i]`` is ``inf`` where image ``i`` resisted every radius.
+
+    Parameters
+    ----------
+    fooled_at : numpy.ndarray
+        Shape ``(batch,)``; see the attribute below.
+    adversarial : numpy.ndarray
+        Shape ``(batch, n)``.
+    trace : numpy.ndarray
+        Shape ``(steps, n)``, empty (``(0, n)``) without ``track``.
+    converged : bool
+        Whether every projection converged.
+    """
 
     fooled_at: np.ndarray
     """Radius at which each image was first misclassified (0 if the clean image is, ``inf`` if never)."""
@@ -46,7 +58,18 @@ class AttackResult:
     """Whether every Wasserstein projection reached its tolerance (always True for ``"linf"``)."""
 
     def accuracy(self, radius: float) -> float:
-        """Share of images not fooled at any radius <= ``radius``."""
+        """Share of images not fooled at any radius <= ``radius``.
+
+        Parameters
+        ----------
+        radius : float
+            The radius (any real number; below the first radius only the clean misclassifications count).
+
+        Returns
+        -------
+        float
+            The accuracy under attack, in [0, 1].
+        """
         return float(np.mean(self.fooled_at > radius))
 
 
@@ -65,6 +88,38 @@ def radius_attack(model: torch.nn.Module, images: object, labels: object, *, bal
     ``ball``: ``"linf"`` or ``"wasserstein"`` (then ``cost`` is the ``(n, n)`` ground cost, ``lam`` and ``tol``
     go to the projection); ``radii``: increasing radii; ``steps_per_radius`` projected sign-gradient steps of
     ``step_size`` at each radius. The projections of an image are warm-started from its previous dual variables.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The classifier: float32 images ``(batch, n)`` to logits ``(batch, classes)``.
+    images : array_like
+        Clean images, shape ``(batch, n)``, pixels in [0, 1] (positive total mass for ``"wasserstein"``).
+    labels : array_like
+        True classes, ``batch`` integers.
+    ball : {"linf", "wasserstein"}
+        The ball (:data:`BALLS`).
+    radii : array_like
+        The radii, 1-D, increasing, every entry > 0.
+    steps_per_radius : int, default 10
+        Sign-gradient steps at each radius, in [1, 1000].
+    step_size : float, default 0.05
+        The ascent step, > 0, finite.
+    cost : array_like, optional
+        The ``(n, n)`` ground cost of the Wasserstein ball (required for it, checked by
+        :mod:`pwgf_viz.wasserstein_ball`); ignored for ``"linf"``.
+    lam : float, default 1000.0
+        The entropic parameter of :func:`~pwgf_viz.wasserstein_ball.project_wasserstein_ball`.
+    tol : float, default 1e-2
+        The projection's relative tolerance on the transport cost.
+    track : int, optional
+        Index of an image whose iterates to record, in ``[0, batch - 1]``.
+
+    Returns
+    -------
+    AttackResult
+        The radius at which each image was fooled, the adversarial images, the trace of ``track`` and whether every
+        projection converged.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")

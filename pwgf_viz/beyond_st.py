@@ -67,6 +67,28 @@ def bias_spread(estimator: str, f: Objective, family: str, theta: object, n: int
     The bias is exact (enumeration, :func:`enumerated_mean`) for the estimators of :data:`ENUMERABLE`, and a
     Monte Carlo estimate from ``n`` draws with its standard error otherwise; the spread is always from the
     ``n`` draws (:func:`pwgf_viz.compare.estimator_stats`).
+
+    Parameters
+    ----------
+    estimator : str
+        A key of :data:`~pwgf_viz.estimators.ESTIMATORS` supporting ``family``.
+    f : callable
+        The objective, mapping ``(n, *S)`` to ``(n,)`` (differentiable for the pathwise estimators).
+    family : {"bernoulli", "categorical", "poisson"}
+        The family.
+    theta : array_like
+        Its parameter of shape ``S``, in the family's range.
+    n : int, default 4000
+        Draws of the Monte Carlo estimates, >= 2.
+    seed : int, default 0
+        Seed of the draws.
+    **options
+        The estimator's options.
+
+    Returns
+    -------
+    BiasSpread
+        ``bias`` (norm), ``bias_se`` (0 when exact), ``spread`` and ``exact`` (whether the bias was enumerated).
     """
     n = check_count(n, "n", minimum=2)
     est = get_estimator(estimator)
@@ -82,6 +104,16 @@ def simplex_grid(step: int = 10) -> torch.Tensor:
     r"""Logits :math:`\log\pi` of the interior grid points :math:`\pi = (i, j, k)/\text{step}`, :math:`i, j, k \ge 1`.
 
     Returns a float64 tensor of shape ``(m, 3)``, :math:`m = (\text{step}-1)(\text{step}-2)/2`.
+
+    Parameters
+    ----------
+    step : int, default 10
+        The grid's denominator, in [3, 200].
+
+    Returns
+    -------
+    torch.Tensor
+        float64 logits of shape ``(m, 3)`` (each row's softmax is its grid point).
     """
     step = check_count(step, "step", minimum=3, maximum=200)
     points = [(i, j, step - i - j) for i in range(1, step - 1) for j in range(1, step - i)]
@@ -94,6 +126,22 @@ def zgr_limit_gap(theta: object, temperature: float, samples: int = 100_000, see
     The Gumbel-Rao Jacobian averaged over ``samples`` conditional draws
     (:func:`pwgf_viz.layers.conditional_gumbel_logits`),
     against :math:`\tfrac12(J(\pi) + (D-\pi)(D-\pi)^\top)` (``eq-zgr``), maximised over the categories :math:`D`.
+
+    Parameters
+    ----------
+    theta : array_like
+        One vector of logits, shape ``(K,)`` with ``K >= 2``.
+    temperature : float
+        :math:`\tau > 0`.
+    samples : int, default 100000
+        Conditional Gumbel draws per category, in [1, 10**7].
+    seed : int, default 0
+        Seed of the draws; the global random state is restored after.
+
+    Returns
+    -------
+    float
+        The largest absolute entry of the difference, >= 0.
     """
     theta = check_parameter("categorical", theta).detach().to(torch.float64)
     if theta.dim() != 1:
@@ -116,6 +164,19 @@ def mean_difference_z(a: torch.Tensor, b: torch.Tensor) -> float:
     """The largest absolute difference of the two samples' means in units of its standard error, over coordinates.
 
     ``a`` and ``b`` are independent samples of shape ``(n, ...)``.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        A sample, shape ``(n, ...)``, ``n >= 2``.
+    b : torch.Tensor
+        An independent sample, shape ``(m, ...)`` with the same trailing shape, ``m >= 2``.
+
+    Returns
+    -------
+    float
+        :math:`\\max_j |\\bar a_j - \\bar b_j| / \\mathrm{se}_j` (``nan`` or ``inf`` where a coordinate has zero
+        variance in both samples).
     """
     a = a.reshape(a.shape[0], -1).double()
     b = b.reshape(b.shape[0], -1).double()
@@ -124,7 +185,18 @@ def mean_difference_z(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def spread(samples: torch.Tensor) -> float:
-    r""":math:`(\mathrm{tr}\,\widehat{\mathrm{Cov}})^{1/2}` of ``(n, ...)`` samples."""
+    r""":math:`(\mathrm{tr}\,\widehat{\mathrm{Cov}})^{1/2}` of ``(n, ...)`` samples.
+
+    Parameters
+    ----------
+    samples : torch.Tensor
+        Shape ``(n, ...)``, ``n >= 2``.
+
+    Returns
+    -------
+    float
+        The square root of the summed sample variances.
+    """
     flat = samples.reshape(samples.shape[0], -1).double()
     return math.sqrt(float(flat.var(0).sum()))
 

@@ -52,7 +52,23 @@ ESTIMATORS: Mapping[str, Mapping[str, object]] = {
 
 @dataclass(frozen=True)
 class Setting:
-    """Steps, checkpoints and seeds of one run of the benchmark."""
+    """Steps, checkpoints and seeds of one run of the benchmark.
+
+    Parameters
+    ----------
+    steps : int
+        Adam steps, in [1, 10**6].
+    every : int
+        Steps between recorded losses, in ``[1, steps]``.
+    seeds : int
+        Runs side by side, in [1, 1000].
+    lr : float, default 1e-3
+        Adam's learning rate.
+    exponents : tuple of float, default EXPONENTS
+        The exponents :math:`q` :func:`run_all` runs.
+    estimators : tuple of str, default all of ESTIMATORS
+        The estimators :func:`run_all` runs (keys of :data:`ESTIMATORS`).
+    """
 
     steps: int
     every: int
@@ -70,7 +86,20 @@ SETTINGS = {
 
 
 def objective(q: float, target: float = TARGET):
-    """The per-draw loss :math:`\\frac1d\\sum_i |z_i - c|^q` of draws of shape ``(n, d)`` (``eq-polynomial``)."""
+    """The per-draw loss :math:`\\frac1d\\sum_i |z_i - c|^q` of draws of shape ``(n, d)`` (``eq-polynomial``).
+
+    Parameters
+    ----------
+    q : float
+        The exponent, > 0, finite.
+    target : float, default TARGET
+        The target :math:`c` (:data:`TARGET` = 0.45).
+
+    Returns
+    -------
+    callable
+        ``f(z)``: draws ``(n, d)`` to losses ``(n,)``.
+    """
     q = check_positive(q, "q")
 
     def f(z: torch.Tensor) -> torch.Tensor:
@@ -80,7 +109,22 @@ def objective(q: float, target: float = TARGET):
 
 
 def exact_loss(omega: torch.Tensor, q: float, target: float = TARGET) -> torch.Tensor:
-    r"""The exact loss :math:`L(\omega)` of every row of ``omega`` (shape ``(..., d)`` to ``(...)``)."""
+    r"""The exact loss :math:`L(\omega)` of every row of ``omega`` (shape ``(..., d)`` to ``(...)``).
+
+    Parameters
+    ----------
+    omega : torch.Tensor
+        Logits, shape ``(..., d)``.
+    q : float
+        The exponent, > 0.
+    target : float, default TARGET
+        The target :math:`c`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(...)``.
+    """
     p = torch.sigmoid(omega)
     return (p * (1 - target) ** q + (1 - p) * target ** q).mean(-1)
 
@@ -141,7 +185,22 @@ def run(estimator: str, q: float, setting: Setting, seed: int = 0) -> dict[str, 
 
 
 def run_all(setting: Setting, seed: int = 0, progress: bool = False) -> list[dict[str, object]]:
-    """:func:`run` for every estimator and exponent of ``setting``."""
+    """:func:`run` for every estimator and exponent of ``setting``.
+
+    Parameters
+    ----------
+    setting : Setting
+        Steps, seeds, exponents and estimators (e.g. ``SETTINGS["quick"]``).
+    seed : int, default 0
+        Base seed of every :func:`run`.
+    progress : bool, default False
+        Print one line per run.
+
+    Returns
+    -------
+    list of dict
+        The records of :func:`run`, exponent-major.
+    """
     records = []
     for q in setting.exponents:
         for name in setting.estimators:
@@ -154,7 +213,19 @@ def run_all(setting: Setting, seed: int = 0, progress: bool = False) -> list[dic
 
 
 def final_table(records: Sequence[Mapping[str, object]]) -> dict[str, dict[float, tuple[float, float]]]:
-    """Mean and sd over seeds of the final exact loss gap, per estimator and exponent."""
+    """Mean and sd over seeds of the final exact loss gap, per estimator and exponent.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Records of :func:`run`.
+
+    Returns
+    -------
+    dict
+        ``table[estimator][q] = (mean, sd)`` of the last recorded loss gap over the seeds (``sd`` is ``nan`` for one
+        seed).
+    """
     table: dict[str, dict[float, tuple[float, float]]] = {}
     for r in records:
         final = torch.tensor([row[-1] for row in r["loss"]], dtype=torch.float64)

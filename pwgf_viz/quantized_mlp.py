@@ -20,7 +20,20 @@ from .validation import check_count, check_positive
 
 
 def proxy_derivative_torch(ste: str, x: torch.Tensor) -> torch.Tensor:
-    r""":math:`\mu'(x)` of the proxy as a tensor of ``x``'s dtype (see :func:`pwgf_viz.quantized.proxy_derivative`)."""
+    r""":math:`\mu'(x)` of the proxy as a tensor of ``x``'s dtype (see :func:`pwgf_viz.quantized.proxy_derivative`).
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy (:data:`pwgf_viz.quantized.STES`).
+    x : torch.Tensor
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    torch.Tensor
+        Zeros and ones of ``x``'s shape and dtype.
+    """
     ste = check_ste(ste)
     if ste == "identity":
         return torch.ones_like(x)
@@ -45,7 +58,20 @@ class _BinarizedReLU(torch.autograd.Function):
 
 
 def binarized_relu(x: torch.Tensor, ste: str) -> torch.Tensor:
-    """:math:`\\sigma(x)` whose backward pass uses the proxy ``ste``."""
+    """:math:`\\sigma(x)` whose backward pass uses the proxy ``ste``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Pre-activations, floating, any shape.
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy of the backward pass.
+
+    Returns
+    -------
+    torch.Tensor
+        Zeros and ones of ``x``'s shape and dtype, differentiable in ``x`` through :math:`\\mu'`.
+    """
     ste = check_ste(ste)
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch tensor; got {type(x).__name__}")
@@ -53,7 +79,18 @@ def binarized_relu(x: torch.Tensor, ste: str) -> torch.Tensor:
 
 
 def digits_split(test_size: float = 0.3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Digits scaled to [0, 1], split stratified with ``random_state=0``: ``x_train, y_train, x_test, y_test``."""
+    """Digits scaled to [0, 1], split stratified with ``random_state=0``: ``x_train, y_train, x_test, y_test``.
+
+    Parameters
+    ----------
+    test_size : float, default 0.3
+        Share of the 1797 images in the test set, in (0, 1).
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``x_train`` and ``x_test`` (float32, shape ``(n, 64)``), ``y_train`` and ``y_test`` (int64 labels 0 to 9).
+    """
     test_size = check_positive(test_size, "test_size")
     if not test_size < 1:
         raise ValueError(f"test_size must lie in (0, 1); got {test_size}")
@@ -67,7 +104,21 @@ def digits_split(test_size: float = 0.3) -> tuple[torch.Tensor, torch.Tensor, to
 
 @dataclass(frozen=True)
 class DigitsRun:
-    """One training run: the proxy, the seed, the training loss per epoch and the final accuracies."""
+    """One training run: the proxy, the seed, the training loss per epoch and the final accuracies.
+
+    Parameters
+    ----------
+    ste : str
+        The proxy of :data:`pwgf_viz.quantized.STES`.
+    seed : int
+        The run's seed.
+    epoch_loss : numpy.ndarray
+        Mean training cross-entropy of each epoch, shape ``(epochs,)``.
+    train_accuracy : float
+        Final accuracy on the training set, in [0, 1].
+    test_accuracy : float
+        Final accuracy on the test set, in [0, 1].
+    """
 
     ste: str
     seed: int
@@ -83,6 +134,26 @@ def train_digits(ste: str, seed: int, hidden: int = 128, epochs: int = 30, lr: f
     The seed fixes the initial weights and the order of the minibatches (``torch.Generator``). The network is tiny,
     so torch runs on one thread during the call (many threads only contend on a shared machine); the previous
     setting is restored afterwards.
+
+    Parameters
+    ----------
+    ste : {"identity", "relu", "clipped_relu"}
+        The proxy.
+    seed : int
+        Seed of the initial weights and the batch order, in ``[0, 2**31 - 1]``.
+    hidden : int, default 128
+        Hidden units, in [1, 4096].
+    epochs : int, default 30
+        Passes over the training set, in [1, 1000].
+    lr : float, default 0.01
+        Adam's step size, > 0, finite.
+    batch : int, default 64
+        Images per step, in [1, 2048].
+
+    Returns
+    -------
+    DigitsRun
+        The per-epoch losses and the final accuracies.
     """
     ste = check_ste(ste)
     seed = check_count(seed, "seed", minimum=0, maximum=2**31 - 1)
