@@ -39,7 +39,21 @@ ARCHITECTURES: Mapping[str, int | None] = MappingProxyType({"linear": None, "non
 @dataclass(frozen=True)
 class Setting:
     """How long and how often to train: epochs, seeds, the draws of the final evaluation, and whether to add the
-    exact test ELBO and log-likelihood of the Bernoulli VAEs (enumeration of the :math:`2^{16}` codes)."""
+    exact test ELBO and log-likelihood of the Bernoulli VAEs (enumeration of the :math:`2^{16}` codes).
+
+    Parameters
+    ----------
+    bernoulli_epochs : int
+        Epochs of each Bernoulli VAE.
+    poisson_epochs : int
+        Epochs of each Poisson factor model.
+    seeds : int
+        Seeds per estimator (0 to ``seeds - 1``).
+    eval_samples : int
+        Draws per test point of the final evaluation.
+    exact : bool
+        Add the exact test ELBO and log-likelihood of the Bernoulli VAEs.
+    """
 
     bernoulli_epochs: int
     poisson_epochs: int
@@ -84,14 +98,43 @@ def _setting(setting: object) -> Setting:
 
 
 def settings_record(setting: str) -> dict:
-    """The setting and the hyper-parameters, as stored beside the records of a result file."""
+    """The setting and the hyper-parameters, as stored beside the records of a result file.
+
+    Parameters
+    ----------
+    setting : {"quick", "full"}
+        The key of :data:`SETTINGS`.
+
+    Returns
+    -------
+    dict
+        ``setting``, the fields of the :class:`Setting`, and the ``bernoulli`` and ``poisson`` hyper-parameters.
+    """
     return {"setting": setting, **asdict(_setting(setting)), "bernoulli": dict(BERNOULLI_CONFIG),
             "poisson": dict(POISSON_CONFIG)}
 
 
 def bernoulli_vae_experiment(setting: str = "quick", progress: bool = False, keep_models: bool = False,
                              estimators: tuple[str, ...] = BERNOULLI_ESTIMATORS) -> Experiment:
-    """Train a Bernoulli VAE per architecture, estimator and seed; record final test ELBO and bound, and curves."""
+    """Train a Bernoulli VAE per architecture, estimator and seed; record final test ELBO and bound, and curves.
+
+    Parameters
+    ----------
+    setting : {"quick", "full"}, default "quick"
+        The key of :data:`SETTINGS`.
+    progress : bool, default False
+        Show a progress bar per run.
+    keep_models : bool, default False
+        Keep the trained models in the result.
+    estimators : tuple of str, default BERNOULLI_ESTIMATORS
+        The estimators to run (keys of :data:`~pwgf_viz.estimators.ESTIMATORS` supporting the family).
+
+    Returns
+    -------
+    Experiment
+        One record per architecture, estimator and seed (``test_elbo``, ``test_iw_bound``, ``train_elbo``, the
+        per-epoch test ``curve``, and with ``exact`` ``test_elbo_exact`` and ``test_log_likelihood``), and the models.
+    """
     chosen = _setting(setting)
     split = data.binarized_digits()
     records, models = [], {}
@@ -158,6 +201,24 @@ def poisson_factor_log_marginal(x: torch.Tensor, loadings: torch.Tensor, offset:
 
     The sum runs over :math:`z \in \{0..k\}^K`, :math:`k` the truncation of :func:`pwgf_viz.exact.poisson_truncation`
     at ``tail``, so the dropped prior mass is below ``tail`` (float64).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Counts >= 0, shape ``(n, V)``.
+    loadings : torch.Tensor
+        :math:`W`, shape ``(V, K)``, entries >= 0.
+    offset : torch.Tensor
+        :math:`b`, shape ``(V,)``, entries > 0.
+    prior_rate : float
+        :math:`\lambda_0 > 0`.
+    tail : float, default 1e-10
+        The prior mass allowed to be dropped, in (0, 1); at most :data:`pwgf_viz.exact.MAX_CONFIGURATIONS` codes.
+
+    Returns
+    -------
+    torch.Tensor
+        float64, shape ``(n,)``.
     """
     x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
     c = _enumerate_codes(loadings, offset, prior_rate, tail)
@@ -173,6 +234,24 @@ def poisson_factor_posterior_moments(x: torch.Tensor, loadings: torch.Tensor, of
 
     :math:`p(z \mid x) \propto p(z)\,p(x \mid z)` over the codes of :func:`poisson_factor_log_marginal`. A product of
     Poissons (the encoder's family) has variance equal to its mean; this posterior's ratio shows how far it is.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Counts >= 0, shape ``(n, V)``.
+    loadings : torch.Tensor
+        :math:`W`, shape ``(V, K)``, entries >= 0.
+    offset : torch.Tensor
+        :math:`b`, shape ``(V,)``, entries > 0.
+    prior_rate : float
+        :math:`\lambda_0 > 0`.
+    tail : float, default 1e-10
+        The prior mass allowed to be dropped, in (0, 1); at most :data:`pwgf_viz.exact.MAX_CONFIGURATIONS` codes.
+
+    Returns
+    -------
+    mean, variance : torch.Tensor
+        float64, shape ``(n, K)`` each.
     """
     x, loadings, offset, prior_rate = _check_factor_model(x, loadings, offset, prior_rate)
     c = _enumerate_codes(loadings, offset, prior_rate, tail)
@@ -213,6 +292,18 @@ def loading_recovery(fitted: torch.Tensor, true: torch.Tensor) -> Recovery:
     ``cosine``: mean cosine similarity of matched columns (1 = same pattern); ``scale``:
     :math:`\sum W_{\text{fit}} / \sum W_{\text{true}}` over the matched columns' entries; ``order[k]``: the fitted
     column matched to true column :math:`k`.
+
+    Parameters
+    ----------
+    fitted : torch.Tensor
+        Fitted loadings, shape ``(V, K)``, no all-zero column.
+    true : torch.Tensor
+        True loadings, same shape, no all-zero column.
+
+    Returns
+    -------
+    Recovery
+        ``cosine``, ``scale`` and ``order`` as above.
     """
     fitted, true = as_parameter(fitted, "fitted").detach(), as_parameter(true, "true").detach()
     if true.dim() != 2 or fitted.shape != true.shape:
@@ -233,7 +324,25 @@ def loading_recovery(fitted: torch.Tensor, true: torch.Tensor) -> Recovery:
 
 def poisson_latent_experiment(setting: str = "quick", progress: bool = False, keep_models: bool = False,
                               estimators: tuple[str, ...] = POISSON_ESTIMATORS) -> Experiment:
-    """Fit the Poisson factor model per estimator and seed; record test ELBO, bound, exact log-likelihood, recovery."""
+    """Fit the Poisson factor model per estimator and seed; record test ELBO, bound, exact log-likelihood, recovery.
+
+    Parameters
+    ----------
+    setting : {"quick", "full"}, default "quick"
+        The key of :data:`SETTINGS`.
+    progress : bool, default False
+        Show a progress bar per run.
+    keep_models : bool, default False
+        Keep the trained models in the result.
+    estimators : tuple of str, default POISSON_ESTIMATORS
+        The estimators to run (keys of :data:`~pwgf_viz.estimators.ESTIMATORS` supporting the family).
+
+    Returns
+    -------
+    Experiment
+        One record per estimator and seed (``test_elbo``, ``test_iw_bound``, ``test_log_likelihood``,
+        ``loading_cosine``, ``loading_scale``, ``offset_mean``, ``train_elbo``, ``curve``), and the models.
+    """
     chosen = _setting(setting)
     c = POISSON_CONFIG
     counts = factor_data()
