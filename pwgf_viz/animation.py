@@ -40,7 +40,20 @@ WIDE = 1.8  # a frame at least this many times wider than tall is wide: its stil
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
-    """At most ``frames`` indices spread evenly over ``range(length)``, always including the last."""
+    """At most ``frames`` indices spread evenly over ``range(length)``, always including the last.
+
+    Parameters
+    ----------
+    length : int
+        Number of steps to choose from, >= 1.
+    frames : int
+        The most frames, in ``[2, MAX_FRAMES]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing int indices, from 0 to ``length - 1``, at most ``frames`` of them.
+    """
     length = check_count(length, "length", minimum=1)
     frames = check_count(frames, "frames", minimum=2, maximum=MAX_FRAMES)
     return np.unique(np.linspace(0, length - 1, min(frames, length)).round().astype(int))
@@ -53,6 +66,25 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
     Left: the exact loss :math:`L(p)` with one marker per estimator at :math:`(p_t, L(p_t))`. Right: the
     trajectories :math:`p_t` drawn up to step :math:`t`. ``paths`` maps names to arrays of iterates
     (from :func:`pwgf_viz.descent.sgd_trajectory`), all of the same length.
+
+    Parameters
+    ----------
+    paths : mapping of str to numpy.ndarray
+        Estimator name to its iterates, each of shape ``(T + 1,)`` or ``(T + 1, 1)``, probabilities in (0, 1), all of
+        one length.
+    f : callable
+        The 1-D Bernoulli objective the paths descend.
+    frames : int, default 30
+        The most frames, in ``[2, MAX_FRAMES]``.
+    estimators : sequence of str, optional
+        Which paths to draw, in this order; all of ``paths`` when ``None``.
+    title : str, default ""
+        The figure's title (the step number is appended).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed: show it with :func:`player`).
     """
     names = list(estimators or paths)
     if not names:
@@ -95,7 +127,18 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
 
 
 def html_frames(html: str) -> list[bytes]:
-    """The PNG frames embedded in HTML: those of a ``to_jshtml`` player, else every ``<img>`` with PNG data."""
+    """The PNG frames embedded in HTML: those of a ``to_jshtml`` player, else every ``<img>`` with PNG data.
+
+    Parameters
+    ----------
+    html : str
+        A player's HTML, or any HTML.
+
+    Returns
+    -------
+    list of bytes
+        The PNG files, in order (empty if there is none).
+    """
     if not isinstance(html, str):
         raise TypeError(f"html must be a string; got {type(html).__name__}")
     encoded = [m.replace("\\\n", "") for m in _JS_FRAME.findall(html)] or _IMG_PNG.findall(html)
@@ -110,6 +153,18 @@ def still_png(html: str, frames: int | None = None) -> bytes | None:
     :data:`WIDE` times), so that each frame stays legible at the width of a printed page; ``frames`` sets the
     number (in one row, or two columns for wide frames). HTML without a player gives its first embedded PNG image
     unchanged, and HTML without any gives ``None``.
+
+    Parameters
+    ----------
+    html : str
+        A player's HTML, or any HTML.
+    frames : int, optional
+        Frames in the still, in ``[1, MAX_FRAMES]``; by default 3, or 4 for wide frames.
+
+    Returns
+    -------
+    bytes or None
+        The PNG file, or ``None``.
     """
     if frames is not None:
         frames = check_count(frames, "frames", minimum=1, maximum=MAX_FRAMES)
@@ -222,7 +277,13 @@ def accessible_player(html: str, alt: str) -> str:
 
 class AnimationPlayer(HTML):
     """The HTML of a ``to_jshtml`` player (``text/html``, what the web page shows) that also offers a still
-    (``image/png``, :func:`still_png`), which the LaTeX/PDF builder picks because it cannot show HTML."""
+    (``image/png``, :func:`still_png`), which the LaTeX/PDF builder picks because it cannot show HTML.
+
+    Parameters
+    ----------
+    data : str
+        The player's HTML (as for :class:`IPython.display.HTML`).
+    """
 
     def _repr_png_(self) -> bytes | None:
         return still_png(self.data)
@@ -237,6 +298,22 @@ def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str 
     ``python -m pwgf_viz.export`` the animation is also written to files (GIF, PNG still, MP4), named after the
     chapter and ``name`` (default: the section). The frame image carries ``alt`` (default: the figure's title
     and panel titles, :func:`figure_alt`) and the slider a label (:func:`accessible_player`).
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.FuncAnimation
+        The animation (e.g. of :func:`descent_animation`).
+    fps : int, default 8
+        Frames per second, in [1, 60].
+    name : str, optional
+        Stem of the exported files.
+    alt : str, optional
+        Alt text, non-empty; by default :func:`figure_alt` of the animation's figure.
+
+    Returns
+    -------
+    AnimationPlayer
+        The player, with its still.
     """
     fps = check_count(fps, "fps", minimum=1, maximum=60)
     if name is not None and not isinstance(name, str):

@@ -51,6 +51,24 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
 
     ``samples`` maps estimator names to 1-D arrays of estimates (one coordinate). The exact gradient is the
     black line; each estimator's sample mean is a dashed line in its colour, so bias reads as the gap.
+
+    Parameters
+    ----------
+    samples : mapping of str to array_like
+        Estimator name to its estimates, non-empty; each array is flattened, finite.
+    exact : float
+        The exact gradient, finite.
+    st_mean : float, optional
+        The exact mean of the ST estimator, drawn dotted in the ``"st"`` panel.
+    title : str, default ""
+        The figure's title.
+    bins : int, default 60
+        Bins of the shared histogram axis, in [1, 1000].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per estimator.
     """
     if not samples:
         raise ValueError("samples must map at least one estimator name to its estimates")
@@ -84,7 +102,22 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
 
 
 def bernoulli_loss_curve(f: Objective, ax: plt.Axes | None = None, points: int = 101) -> plt.Axes:
-    r"""The exact loss :math:`L(p) = (1-p) f(0) + p f(1)` of a 1-D Bernoulli objective on :math:`p \in (0, 1)`."""
+    r"""The exact loss :math:`L(p) = (1-p) f(0) + p f(1)` of a 1-D Bernoulli objective on :math:`p \in (0, 1)`.
+
+    Parameters
+    ----------
+    f : callable
+        A 1-D Bernoulli objective (e.g. :func:`pwgf_viz.objectives.quadratic`), mapping ``(n, 1)`` to ``(n,)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current axes when ``None``.
+    points : int, default 101
+        Grid points on :math:`[0.001, 0.999]`, in [2, 10000].
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, with the curve.
+    """
     points = check_count(points, "points", minimum=2, maximum=10_000)
     ax = ax or plt.gca()
     grid = np.linspace(0.001, 0.999, points)
@@ -101,6 +134,20 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
     The atoms :math:`z \in \{0, 1\}` with masses :math:`(1-p, p)` move to :math:`z - \epsilon f'(z)`
     (the particle step of a Wasserstein gradient flow). The Bernoulli with the moved cloud's mean is
     :math:`p' = p - \epsilon\, \mathbb{E}[f'(z)]`: the straight-through update (Part III derives it).
+
+    Parameters
+    ----------
+    f : callable
+        A 1-D Bernoulli objective (e.g. :func:`pwgf_viz.objectives.quadratic`), mapping ``(n, 1)`` to ``(n,)``.
+    p : float
+        The Bernoulli probability, in (0, 1).
+    step : float
+        The step size :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The atoms before and after the move, and the projected Bernoulli.
     """
     result = bernoulli_mean_matching_step(f, p, step)
     moved, masses, new_p = result.moved.numpy(), result.masses.numpy(), result.projected_p
@@ -122,7 +169,23 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
 
 
 def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int = 99) -> plt.Axes:
-    """Exact gradient and exact ST mean of a 1-D Bernoulli objective as functions of :math:`p`."""
+    """Exact gradient and exact ST mean of a 1-D Bernoulli objective as functions of :math:`p`.
+
+    Parameters
+    ----------
+    f : callable
+        A 1-D Bernoulli objective, differentiable (e.g. :func:`pwgf_viz.objective, differentiables.quadratic`), mapping
+        ``(n, 1)`` to ``(n,)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current axes when ``None``.
+    points : int, default 99
+        Grid points on :math:`[0.01, 0.99]`, in [2, 10000].
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, with both curves and a legend.
+    """
     points = check_count(points, "points", minimum=2, maximum=10_000)
     ax = ax or plt.gca()
     grid = np.linspace(0.01, 0.99, points)
@@ -151,6 +214,22 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
 
     ``panels[title][estimator]`` is ``(steps, mean, low, high)``, four arrays of one length. The y axis is
     logarithmic, values below ``floor`` are drawn at ``floor``; ``"exact"`` is drawn dashed in black.
+
+    Parameters
+    ----------
+    panels : mapping of str to mapping of str to tuple
+        Panel title to ``{estimator: (steps, mean, low, high)}``, non-empty, each series non-empty; the arrays finite.
+    ylabel : str
+        Label of the y axes.
+    ncols : int, default 3
+        Panels per row, in [1, 6].
+    floor : float, default 1e-4
+        The smallest value drawn, > 0, finite.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The panels, with one shared legend below.
     """
     panels = _check_panels(panels, "panels")
     ncols = check_count(ncols, "ncols", minimum=1, maximum=6)
@@ -191,7 +270,20 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
 
 
 def bar_panels(panels: Mapping[str, Mapping[str, float]], xlabel: str) -> Figure:
-    """One horizontal bar chart per title, one bar per estimator (in its colour), values not printed."""
+    """One horizontal bar chart per title, one bar per estimator (in its colour), values not printed.
+
+    Parameters
+    ----------
+    panels : mapping of str to mapping of str to float
+        Panel title to ``{estimator: value}``, non-empty, each non-empty; values finite.
+    xlabel : str
+        Label of the x axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per title, side by side.
+    """
     panels = _check_panels(panels, "panels")
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 0.35 * max(map(len, panels.values())) + 1),
                              squeeze=False)
