@@ -49,6 +49,34 @@ def density_flow_animation(trajectory: object, times: object, potential: Potenti
 
     ``trajectory`` has shape ``(steps, n, 1)`` and ``times`` one time per step; at most ``frames`` (<= 40)
     evenly spread steps are drawn.
+
+    Parameters
+    ----------
+    trajectory : array_like
+        The clouds, shape ``(steps, n, 1)`` with ``steps >= 2``, finite.
+    times : array_like
+        The time of each step, ``steps`` finite numbers.
+    potential : pwgf_viz.flows.Potential
+        The potential :math:`f` drawn in grey (its ``f`` and ``latex``).
+    xlim : tuple of float, default (-2.0, 2.0)
+        ``(low, high)``, finite, ``low < high``: the x range and the histogram's range.
+    bins : int, default 60
+        Histogram bins, in [2, 500].
+    target : callable, optional
+        A density on a 1-D grid, drawn dashed.
+    target_label : str, default "$e^{-f}/Z$"
+        The legend entry of ``target``.
+    frames : int, default 30
+        The most frames, in ``[2, MAX_FLOW_FRAMES]``.
+    title : str, default ""
+        The title (the time is appended).
+    ymax : float, optional
+        Top of the density axis; by default 1.15 times the highest bar drawn (or of ``target``).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed).
     """
     path = _trajectory(trajectory, 1)[..., 0]
     t = _times(times, len(path))
@@ -104,6 +132,26 @@ def scatter_flow_animation(trajectory: object, times: object, potential: Potenti
     r"""A 2-D particle cloud (at most 300 dots) flowing over the contour lines of :math:`f`.
 
     ``trajectory`` has shape ``(steps, n, 2)`` and ``times`` one time per step.
+
+    Parameters
+    ----------
+    trajectory : array_like
+        The clouds, shape ``(steps, n, 2)`` with ``steps >= 2``, finite.
+    times : array_like
+        The time of each step, ``steps`` finite numbers.
+    potential : pwgf_viz.flows.Potential
+        The potential :math:`f` whose contour lines are drawn.
+    extent : tuple of float, default (-2.0, 2.0, -1.5, 1.5)
+        ``(xmin, xmax, ymin, ymax)``, finite, with ``xmin < xmax`` and ``ymin < ymax``.
+    frames : int, default 30
+        The most frames, in ``[2, MAX_FLOW_FRAMES]``.
+    title : str, default ""
+        The title (the time is appended).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        The animation (its figure is closed).
     """
     path = _trajectory(trajectory, 2)
     t = _times(times, len(path))
@@ -140,7 +188,20 @@ def scatter_flow_animation(trajectory: object, times: object, potential: Potenti
 
 
 def step_times(step: float, n_steps: int) -> np.ndarray:
-    """The times :math:`0, h, 2h, \\dots, n h` of a trajectory of ``n_steps`` steps of size ``step``."""
+    """The times :math:`0, h, 2h, \\dots, n h` of a trajectory of ``n_steps`` steps of size ``step``.
+
+    Parameters
+    ----------
+    step : float
+        The step size :math:`h > 0`, finite.
+    n_steps : int
+        Number of steps :math:`n`, in [1, 10**7].
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_steps + 1,)``.
+    """
     step = check_positive(step, "step")
     n_steps = check_count(n_steps, "n_steps", maximum=10_000_000)
     return step * np.arange(n_steps + 1)

@@ -56,7 +56,18 @@ _SESSION: _Session | None = None
 
 def slugify(text: str) -> str:
     """Lower-case ASCII words of ``text`` (accents dropped, math removed) joined by hyphens, at most 48
-    characters: a file-name safe slug."""
+    characters: a file-name safe slug.
+
+    Parameters
+    ----------
+    text : str
+        A heading, label or name.
+
+    Returns
+    -------
+    str
+        The slug; ``"untitled"`` if no word is left.
+    """
     ascii_text = unicodedata.normalize("NFKD", re.sub(r"\$[^$]*\$", "", text)).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(words)[:48].strip("-") or "untitled"
@@ -95,7 +106,19 @@ def _save_open_figures() -> None:
 
 def record_animation(anim: FuncAnimation, shown: HTML, fps: int, name: str | None = None) -> None:
     """Write ``anim`` as GIF (and MP4 where ffmpeg exists) and the still of ``shown`` as PNG; a no-op unless
-    the chapter runs under ``python -m pwgf_viz.export``."""
+    the chapter runs under ``python -m pwgf_viz.export``.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.FuncAnimation
+        The animation.
+    shown : IPython.display.HTML
+        Its player (an :class:`~pwgf_viz.animation.AnimationPlayer`, whose still is written).
+    fps : int
+        Frames per second of the GIF and MP4.
+    name : str, optional
+        The files' name; by default the cell's label or section.
+    """
     if _SESSION is None:
         return
     from matplotlib import animation
@@ -114,7 +137,13 @@ def record_animation(anim: FuncAnimation, shown: HTML, fps: int, name: str | Non
 
 
 def record_still(png: bytes) -> None:
-    """Write an explorer's fallback still as PNG; a no-op unless the chapter runs under the export."""
+    """Write an explorer's fallback still as PNG; a no-op unless the chapter runs under the export.
+
+    Parameters
+    ----------
+    png : bytes
+        The PNG file.
+    """
     if _SESSION is None or "png" not in _SESSION.formats:
         return
     path = _SESSION.stem("explorer", None).with_suffix(".png")
@@ -123,7 +152,18 @@ def record_still(png: bytes) -> None:
 
 
 def toc_chapters(root: Path = ROOT) -> list[Path]:
-    """The chapters of ``_toc.yml`` (in order) that are notebooks, i.e. have code to run."""
+    """The chapters of ``_toc.yml`` (in order) that are notebooks, i.e. have code to run.
+
+    Parameters
+    ----------
+    root : pathlib.Path, default ROOT
+        The book's root, holding ``_toc.yml``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The chapters' ``.md`` files.
+    """
     import jupytext
     from sphinx_external_toc.parsing import parse_toc_yaml
 
@@ -138,7 +178,24 @@ def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -
     into ``folder``: the chapter's cells, a first cell switching the export on and, before each code cell, one
     naming its outputs (the cell's label, else the section heading above it). Returns an ``nbformat``
     notebook node (a dict); jupytext, nbformat and nbclient, the book's toolchain, are imported only by the
-    command, so that :func:`pwgf_viz.animation.player` works without them."""
+    command, so that :func:`pwgf_viz.animation.player` works without them.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The chapter's ``.md`` file.
+    folder : pathlib.Path
+        Where the run writes its files.
+    formats : sequence of str
+        A subset of :data:`FORMATS`.
+    dpi : int
+        Resolution of the files.
+
+    Returns
+    -------
+    dict
+        The notebook.
+    """
     import jupytext
     import nbformat
 
@@ -162,7 +219,26 @@ def build_notebook(path: Path, folder: Path, formats: Sequence[str], dpi: int) -
 def run_chapter(path: Path, folder: Path, formats: Sequence[str] = FORMATS, dpi: int = 120,
                 timeout: int = 600) -> list[Path]:
     """Run the chapter at ``path`` with the export on (a progress bar counts its cells); returns the files
-    written into ``folder``."""
+    written into ``folder``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The chapter's ``.md`` file.
+    folder : pathlib.Path
+        Where to write the files (created by the first cell if missing).
+    formats : sequence of str, default FORMATS
+        A subset of :data:`FORMATS`.
+    dpi : int, default 120
+        Resolution of the files.
+    timeout : int, default 600
+        Seconds a cell may run.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted.
+    """
     from nbclient import NotebookClient
     from tqdm import tqdm
 
@@ -178,6 +254,18 @@ def run_chapter(path: Path, folder: Path, formats: Sequence[str] = FORMATS, dpi:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line ``python -m pwgf_viz.export CHAPTER ... [-o FOLDER] [--formats gif,png,mp4] [--dpi N]``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; ``sys.argv[1:]`` when ``None``. ``--dpi`` must be in [20, 600].
+
+    Returns
+    -------
+    int
+        The exit status, 0 (argument errors exit through ``argparse`` with status 2).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m pwgf_viz.export",
         description="Write every animation (GIF, PNG still, MP4 where ffmpeg exists) and figure (PNG) of "
