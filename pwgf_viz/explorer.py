@@ -37,7 +37,20 @@ FALLBACK_NOTE = ("Static preview at the default settings. Open this page on Bind
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (and closed, so notebooks do not show it twice)."""
+    """The figure as PNG bytes (and closed, so notebooks do not show it twice).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : int, default 80
+        Resolution, in [10, 600].
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
     dpi = check_count(dpi, "dpi", minimum=10, maximum=600)
@@ -48,7 +61,22 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
 
 
 def fallback_html(png: bytes, alt: str, note: str = FALLBACK_NOTE) -> str:
-    """The static stand-in for a widget: an embedded image and a note on how to go live."""
+    """The static stand-in for a widget: an embedded image and a note on how to go live.
+
+    Parameters
+    ----------
+    png : bytes
+        The picture, a PNG file (e.g. of :func:`figure_png`).
+    alt : str
+        Its alt text (inserted as it is: no quotes).
+    note : str, default FALLBACK_NOTE
+        The note under the picture (:data:`FALLBACK_NOTE`).
+
+    Returns
+    -------
+    str
+        ``<div class="pwgf-widget-fallback">`` with the image and the note.
+    """
     data = base64.b64encode(png).decode("ascii")
     return (f'<div class="pwgf-widget-fallback"><img src="data:image/png;base64,{data}" alt="{alt}" '
             f'style="max-width:100%"/><p><em>{note}</em></p></div>')
@@ -97,7 +125,20 @@ class Explorer:
         return []
 
     def describe(self, settings: dict[str, object], summary: str) -> str:
-        """The alt text of the picture drawn for ``settings`` (whose one-line summary is ``summary``)."""
+        """The alt text of the picture drawn for ``settings`` (whose one-line summary is ``summary``).
+
+        Parameters
+        ----------
+        settings : dict of str to object
+            A value for every name of :attr:`SETTINGS`.
+        summary : str
+            The summary ``_render`` returned for them.
+
+        Returns
+        -------
+        str
+            The alt text (by default ``summary``).
+        """
         return summary
 
     #: The explorer's name for readers (the static stand-in's accessible label).
@@ -108,7 +149,19 @@ class Explorer:
     STATIC_DPI: float | None = None
 
     def canonical(self, settings: dict[str, object]) -> dict[str, object]:
-        """``settings`` with those that do not change the figure reset (default: all of them matter)."""
+        """``settings`` with those that do not change the figure reset (default: all of them matter).
+
+        Parameters
+        ----------
+        settings : dict of str to object
+            A value for every name of :attr:`SETTINGS`.
+
+        Returns
+        -------
+        dict of str to object
+            Settings that draw the same figure; two settings with equal canonical forms share one picture of the
+            static stand-in.
+        """
         return settings
 
     def static_html(self) -> str:
@@ -124,7 +177,14 @@ class Explorer:
 
     def update(self, **settings: object) -> None:
         """Set any of the :attr:`SETTINGS` and redraw; records :attr:`last_redraw_seconds`. Bad settings raise
-        (``ValueError``/``TypeError`` naming the setting) before any control moves."""
+        (``ValueError``/``TypeError`` naming the setting) before any control moves.
+
+        Parameters
+        ----------
+        **settings
+            New values of controls, by their names in :attr:`SETTINGS`, in the ranges of the controls; the others keep
+            their values.
+        """
         start = time.perf_counter()
         unknown = sorted(set(settings) - set(self.SETTINGS))
         if unknown:

@@ -31,8 +31,23 @@ class EstimatorExplorer(Explorer):
     benchmarks can call it directly).
 
     A redraw reuses one figure and updates its artists (histogram, lines, title, limits) in place, with a fixed
-    layout: re-creating the figure, its histogram bars and a ``tight_layout`` on every change took most of the
-    redraw time (``make bench`` measures it; the target is 50 ms).
+    layout, so that moving a control stays fast (``make bench`` measures the redraw time).
+
+    Parameters
+    ----------
+    estimator : str, default "st"
+        The estimator shown first, one of ``estimators``.
+    p : float, default 0.3
+        The Bernoulli probability, in [0.02, 0.98].
+    t : float, default 0.45
+        The target of :math:`f(z) = (z - t)^2`, in [0, 1].
+    n : int, default 2000
+        Draws, one of :attr:`SIZES`.
+    estimators : sequence of str, optional
+        The estimators of the drop-down, each supporting Bernoulli; by default every such estimator of
+        :data:`~pwgf_viz.estimators.ESTIMATORS`.
+    seed : int, default 0
+        Seed of the draws, in ``[0, 2**63 - 1]``.
     """
 
     SETTINGS = ("estimator", "p", "t", "n")
@@ -76,7 +91,7 @@ class EstimatorExplorer(Explorer):
         ax.set_xlabel("single-draw gradient estimate", fontsize=9)
         self._ylabel = ax.set_ylabel("", rotation=0, ha="right", va="center", fontsize=9)
         # A figure text, not an axes title (placing a title measures every tick label again), in plain text
-        # (matplotlib's mathtext parser took a third of each redraw).
+        # (parsing mathtext on every redraw is slow).
         self._title = fig.text(0.59, 0.97, "", ha="center", va="top", fontsize=10, parse_math=False)
         self._fig, self._ax = fig, ax
 
@@ -141,7 +156,9 @@ class EstimatorExplorer(Explorer):
                 Control("n", "draws n", self.STATIC_N, "radio")]
 
     def describe(self, settings: dict[str, object], summary: str) -> str:
-        """Alt text: what the histogram shows for these settings, with its numbers."""
+        """See :meth:`~pwgf_viz.explorer.Explorer.describe`: what the histogram shows for these settings, with its
+        numbers.
+        """
         return (f"Histogram of {settings['n']} single-draw gradient estimates of {settings['estimator']} for "
                 f"f(z) = (z - {value_text(settings['t'])})^2 and p = {value_text(settings['p'])}: {summary}")
 

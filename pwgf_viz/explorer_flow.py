@@ -93,7 +93,22 @@ def parse_potential(expression: str) -> Potential:
 
 
 def gibbs_on_range(potential: Potential, temperature: float, grid: np.ndarray) -> np.ndarray | None:
-    r""":math:`e^{-f/T}/Z` on ``grid``, :math:`Z` by the trapezoid rule on :math:`[-6, 6]`; ``None`` if that fails."""
+    r""":math:`e^{-f/T}/Z` on ``grid``, :math:`Z` by the trapezoid rule on :math:`[-6, 6]`; ``None`` if that fails.
+
+    Parameters
+    ----------
+    potential : pwgf_viz.flows.Potential
+        A 1-D potential.
+    temperature : float
+        :math:`T > 0`.
+    grid : numpy.ndarray
+        Points, shape ``(m,)``.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The density on ``grid``, shape ``(m,)``, or ``None`` where it overflows or :math:`Z` is not finite and > 0.
+    """
     with np.errstate(all="ignore"):
         wide = -potential.f(_WIDE[:, None]) / temperature
         weights = np.exp(wide - wide.max())
@@ -110,6 +125,21 @@ class FlowExplorer(Explorer):
     the final time and the temperature. The figure shows the histogram of the cloud at time 0 (outline) and
     at the final time (filled), :math:`f` (grey), and :math:`e^{-f/T}/Z` (dashed) when :math:`T > 0`.
     :meth:`update` redraws and records :attr:`last_redraw_seconds`.
+
+    Parameters
+    ----------
+    expression : str, default PRESETS["tilted double well"]
+        The potential, a preset of :data:`PRESETS` or an expression in ``z``.
+    particles : int, default 1000
+        One of 100, 300, 1000, 3000.
+    step : float, default 0.02
+        One of 0.005, 0.01, 0.02, 0.05, 0.1.
+    final_time : float, default 3.0
+        In [0.1, 5].
+    temperature : float, default 0.5
+        In [0, 2].
+    seed : int, default 0
+        Seed of the initial cloud and of the Langevin noise, in ``[0, 2**63 - 1]``.
     """
 
     SETTINGS = ("expression", "particles", "step", "final_time", "temperature")
@@ -137,7 +167,30 @@ class FlowExplorer(Explorer):
 
     def trajectory(self, expression: str, particles: int, step: float, final_time: float,
                    temperature: float) -> tuple[Potential, np.ndarray, np.ndarray]:
-        """The potential, the trajectory ``(steps + 1, particles, 1)`` and its times, for the given settings."""
+        """The potential, the trajectory ``(steps + 1, particles, 1)`` and its times, for the given settings.
+
+        Parameters
+        ----------
+        expression : str
+            The potential, an expression in ``z`` (:func:`parse_potential`).
+        particles : int
+            Number of particles, in [1, 100000].
+        step : float
+            The step :math:`h > 0`.
+        final_time : float
+            The final time, > 0 (``max(1, round(final_time / step))`` steps).
+        temperature : float
+            :math:`T \\ge 0`; 0 for the Euler flow, else Langevin dynamics.
+
+        Returns
+        -------
+        potential : pwgf_viz.flows.Potential
+            The parsed potential.
+        path : numpy.ndarray
+            The particles, shape ``(steps + 1, particles, 1)``.
+        times : numpy.ndarray
+            The times, shape ``(steps + 1,)``.
+        """
         potential = parse_potential(expression)
         particles = check_count(particles, "particles", maximum=100_000)
         step = check_positive(step, "step")
@@ -181,7 +234,28 @@ class FlowExplorer(Explorer):
     def figure(self, expression: str, particles: int, step: float, final_time: float,
                temperature: float) -> tuple[Figure, str]:
         """The still frame at the final time (histograms of :math:`q_0` and :math:`q_t`, :math:`f`, and
-        :math:`e^{-f/T}/Z` if :math:`T > 0`) and its one-line summary."""
+        :math:`e^{-f/T}/Z` if :math:`T > 0`) and its one-line summary.
+
+        Parameters
+        ----------
+        expression : str
+            The potential, an expression in ``z`` (:func:`parse_potential`).
+        particles : int
+            Number of particles, in [1, 100000].
+        step : float
+            The step :math:`h > 0`.
+        final_time : float
+            The final time, > 0 (``max(1, round(final_time / step))`` steps).
+        temperature : float
+            :math:`T \\ge 0`; 0 for the Euler flow, else Langevin dynamics.
+
+        Returns
+        -------
+        figure : matplotlib.figure.Figure
+            The explorer's figure (the same object at every call).
+        summary : str
+            :math:`\\mathbb{E}_q[f]` at both times, the number of steps and the share of particles outside the plot.
+        """
         potential, path, times = self.trajectory(expression, particles, step, final_time, temperature)
         if self._figure is None:
             self._figure = self._canvas()
@@ -233,7 +307,9 @@ class FlowExplorer(Explorer):
                 Control("particles", "particles", self.STATIC_PARTICLES, "radio")]
 
     def describe(self, settings: dict[str, object], summary: str) -> str:
-        """Alt text: the histograms shown for these settings, with the summary's numbers."""
+        """See :meth:`~pwgf_viz.explorer.Explorer.describe`: the histograms shown for these settings, with the summary's
+        numbers.
+        """
         temperature = settings["temperature"]
         kind = f"Langevin dynamics at T = {value_text(temperature)}" if temperature else "the Euler flow"
         gibbs = ", with the Gibbs density exp(-f/T)/Z dashed" if temperature else ""
@@ -250,6 +326,16 @@ class FlowExplorer(Explorer):
 
         The player's image starts on the last frame (``src`` set in the HTML), so a reader without JavaScript
         still sees where the flow ends; the player's script switches to the first frame when the page loads.
+
+        Parameters
+        ----------
+        frames : int, default 16
+            Frames of the player, in [2, 40] (:data:`pwgf_viz.animation_flows.MAX_FLOW_FRAMES`).
+
+        Returns
+        -------
+        str
+            The player's HTML.
         """
         settings = self.settings()
         potential, path, times = self.trajectory(**settings)

@@ -132,6 +132,19 @@ class PWGFExplorer(Explorer):
 
     Controls: the objective (:data:`OBJECTIVES`), the family, :math:`p` (Bernoulli) or :math:`\lambda` (Poisson),
     and :math:`\epsilon`. :meth:`update` redraws and records :attr:`last_redraw_seconds`.
+
+    Parameters
+    ----------
+    objective : str, default "(z - 0.45)^2"
+        A key of :data:`OBJECTIVES`.
+    family : {"bernoulli", "poisson"}, default "bernoulli"
+        The family.
+    p : float, default 0.3
+        The Bernoulli probability, in [0.02, 0.98].
+    rate : float, default 4.0
+        The Poisson rate, in [0.2, 20].
+    step : float, default 0.05
+        The step size :math:`\epsilon`, one of 0.01, 0.02, 0.05, 0.1, 0.2.
     """
 
     SETTINGS = ("objective", "family", "p", "rate", "step")
@@ -213,12 +226,16 @@ class PWGFExplorer(Explorer):
                 Control("step", "step ε", self.STATIC_STEPS)]
 
     def canonical(self, settings: dict[str, object]) -> dict[str, object]:
-        """The parameter of the other family does not change the figure."""
+        """See :meth:`~pwgf_viz.explorer.Explorer.canonical`: the parameter of the other family does not change the
+        figure.
+        """
         unused = "rate" if settings["family"] == "bernoulli" else "p"
         return {**settings, unused: self.settings()[unused]}
 
     def describe(self, settings: dict[str, object], summary: str) -> str:
-        """Alt text: what both panels show for these settings, with every velocity."""
+        """See :meth:`~pwgf_viz.explorer.Explorer.describe`: what both panels show for these settings, with every
+        velocity.
+        """
         theta = settings["p"] if settings["family"] == "bernoulli" else settings["rate"]
         return (f"Left: the {settings['family']} distribution with parameter {value_text(theta)} and its atoms "
                 f"after one particle step of size {value_text(settings['step'])}. Right: bars of the parameter "

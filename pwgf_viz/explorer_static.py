@@ -36,7 +36,18 @@ _counter = itertools.count(1)
 
 
 def value_text(value: object) -> str:
-    """The text of a setting's value in keys and in the controls: ``"%g"`` for numbers, ``str`` otherwise."""
+    """The text of a setting's value in keys and in the controls: ``"%g"`` for numbers, ``str`` otherwise.
+
+    Parameters
+    ----------
+    value : object
+        A setting's value.
+
+    Returns
+    -------
+    str
+        ``str`` of a bool or an integer, ``"%g"`` of another real number, else ``str(value)``.
+    """
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, numbers.Real):
