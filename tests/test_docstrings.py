@@ -41,6 +41,12 @@ PENDING = {
     "toy_runs",
     "compare",
     "check",
+    # Split out of toy_runs on main while this test was written (same owner): not yet converted.
+    "toy_claims",
+    "toy_problems",
+    "toy_scoring",
+    "toy_tables",
+    "toy_training",
 }
 
 
