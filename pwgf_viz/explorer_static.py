@@ -1,4 +1,4 @@
-"""Explorers that respond on the static site, without a kernel (the book's issue 16).
+"""Explorers that respond on the static site, without a kernel.
 
 At build time an explorer renders a small grid of its own settings with the very code that draws the live widget
 (its ``_render``), and :func:`static_explorer_html` writes them into one
