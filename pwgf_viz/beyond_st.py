@@ -82,7 +82,7 @@ def bias_spread(estimator: str, f: Objective, family: str, theta: object, n: int
         Draws of the Monte Carlo estimates, >= 2.
     seed : int, default 0
         Seed of the draws.
-    **options
+    \*\*options
         The estimator's options.
 
     Returns

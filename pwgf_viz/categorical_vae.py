@@ -55,7 +55,7 @@ class CategoricalVAE(LatentVAE):
         categorical family.
     hidden : int or None, default 64
         Hidden units of encoder and decoder; ``None`` makes both linear.
-    **options
+    \\*\\*options
         The estimator's options.
     """
 

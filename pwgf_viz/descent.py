@@ -72,7 +72,7 @@ def sgd_trajectory(estimator: str, f: Objective, family: str, theta0: object, lr
         Estimates :math:`m` averaged per step, >= 1 (ignored for ``"exact"``).
     seed : int, default 0
         Seed of the first step's draws.
-    **options
+    \\*\\*options
         The estimator's options (e.g. ``temperature``).
 
     Returns

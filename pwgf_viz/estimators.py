@@ -136,7 +136,7 @@ class Estimator:
             One of :attr:`families` (not checked here: see :meth:`check_family`).
         theta_rows : torch.Tensor
             Shape ``(n, *theta.shape)``, valid parameters of ``family``.
-        **options
+        \\*\\*options
             The estimator's options; names must be keys of :attr:`defaults`, whose values fill the missing ones.
 
         Returns
@@ -391,7 +391,7 @@ def gradient_samples(estimator: str | Estimator, f: Objective, family: str, thet
         with ``n * theta.numel() <=`` :data:`~pwgf_viz.validation.MAX_ELEMENTS`.
     seed : int, default 0
         Seed of the draws, in ``[0, 2**63 - 1]``; the global random state is left untouched.
-    **options
+    \*\*options
         The estimator's options (e.g. ``temperature`` > 0 for the Gumbel-Softmax estimators); see
         :attr:`Estimator.defaults`.
 
@@ -438,7 +438,7 @@ def surrogate(estimator: str | Estimator, f: Objective, family: str, theta: torc
     n : int, default 1
         The number of draws averaged, from the estimator's ``min_samples`` on, with
         ``n * theta.numel() <=`` :data:`~pwgf_viz.validation.MAX_ELEMENTS`.
-    **options
+    \*\*options
         The estimator's options (see :attr:`Estimator.defaults`).
 
     Returns

@@ -181,7 +181,7 @@ class Explorer:
 
         Parameters
         ----------
-        **settings
+        \\*\\*settings
             New values of controls, by their names in :attr:`SETTINGS`, in the ranges of the controls; the others keep
             their values.
         """

@@ -103,7 +103,7 @@ class LatentVAE(nn.Module):
     estimator : str or Estimator
         The encoder's gradient estimator (a key of :data:`~pwgf_viz.estimators.ESTIMATORS`); it must support the
         subclass's :attr:`family`.
-    **options
+    \\*\\*options
         The estimator's options (names from its ``defaults``; ``temperature`` must be > 0).
     """
 
@@ -330,7 +330,7 @@ class BernoulliVAE(LatentVAE):
         The encoder's gradient estimator; it must support the Bernoulli family.
     hidden : int, optional
         Hidden units of encoder and decoder, in [1, 10000]; ``None`` makes both linear.
-    **options
+    \*\*options
         The estimator's options.
     """
 
@@ -445,7 +445,7 @@ class PoissonFactorVAE(LatentVAE):
     hidden : int, optional
         Hidden units of the encoder, in [1, 10000]; ``None`` makes it linear (the decoder is always
         :math:`b + Wz`).
-    **options
+    \*\*options
         The estimator's options.
     """
 
