@@ -68,7 +68,7 @@ def fallback_html(png: bytes, alt: str, note: str = FALLBACK_NOTE) -> str:
     png : bytes
         The picture, a PNG file (e.g. of :func:`figure_png`).
     alt : str
-        Its alt text (inserted as it is: no quotes).
+        Its alt text, inserted unescaped: it must not contain ``"``.
     note : str, default FALLBACK_NOTE
         The note under the picture (:data:`FALLBACK_NOTE`).
 

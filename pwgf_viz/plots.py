@@ -174,7 +174,7 @@ def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int =
     Parameters
     ----------
     f : callable
-        A 1-D Bernoulli objective, differentiable (e.g. :func:`pwgf_viz.objective, differentiables.quadratic`), mapping
+        A 1-D Bernoulli objective, differentiable (e.g. :func:`pwgf_viz.objectives.quadratic`), mapping
         ``(n, 1)`` to ``(n,)``.
     ax : matplotlib.axes.Axes, optional
         Where to draw; the current axes when ``None``.

@@ -89,7 +89,8 @@ def digits_split(test_size: float = 0.3) -> tuple[torch.Tensor, torch.Tensor, to
     Returns
     -------
     tuple of torch.Tensor
-        ``x_train`` and ``x_test`` (float32, shape ``(n, 64)``), ``y_train`` and ``y_test`` (int64 labels 0 to 9).
+        ``(x_train, y_train, x_test, y_test)``: images as float32 of shape ``(n, 64)`` in [0, 1], labels as int64
+        from 0 to 9.
     """
     test_size = check_positive(test_size, "test_size")
     if not test_size < 1:
