@@ -7,12 +7,20 @@
      where the button shows text; the icon-only search button keeps it);
    - the colour-mode button is named "Color mode" but its icons carry titles
      ("Light", "Dark", "System Settings") that count as its content: the icons
-     are marked decorative, the button keeps its name.
+     are marked decorative, the button keeps its name;
+   - myst-nb's collapsed cells (tag hide-input) show "Show code cell source" in
+     a <summary> named "Toggle hidden content" by its aria-label: the label is
+     removed, so the summary is named by the text it shows.
    Font Awesome turns the <i> icons into <svg> after load, so this runs again
    when the buttons' content changes. */
 (function () {
   "use strict";
   function fix(root) {
+    root.querySelectorAll("details.hide > summary[aria-label]").forEach(function (summary) {
+      if (summary.textContent.trim()) {
+        summary.removeAttribute("aria-label");
+      }
+    });
     root.querySelectorAll("button.search-button__button").forEach(function (button) {
       if (button.querySelector(".search-button__default-text")) {
         button.removeAttribute("aria-label");

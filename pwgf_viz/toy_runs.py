@@ -71,7 +71,8 @@ def _curve(gaps: np.ndarray, points: int) -> Curve:
 
 
 def run_grid(problems: Sequence[ToyProblem], setting: Setting, progress: bool = False) -> ToyResults:
-    """Every estimator of :func:`pwgf_viz.toy_problems.estimators_for` on every problem and seed, plus one exact-gradient run each.
+    """Every estimator of :func:`pwgf_viz.toy_problems.estimators_for` on every problem and seed, plus one
+    exact-gradient run each.
 
     A ``"run"`` record holds ``problem``, ``estimator``, ``seed``, ``final_gap``
     (:func:`pwgf_viz.toy_scoring.final_gap`) and ``ms_per_step``. ``progress`` shows a tqdm bar (on stderr: keep it

@@ -11,8 +11,8 @@ each run settles where its estimator's mean vanishes) fed the chain-ruled estima
 where :math:`m` draws (:func:`pwgf_viz.toy_problems.draws_per_step`) spend a fixed budget of
 :data:`pwgf_viz.toy_problems.EVALUATIONS` evaluations of ``f`` per step (ARM and DisARM evaluate ``f`` twice per
 draw, so they get half as many draws). The :math:`m` draws of a step are one call of
-:func:`pwgf_viz.estimators.gradient_samples`: ``reinforce_baseline``'s leave-one-out baseline of a draw is the other draw of
-its step.
+:func:`pwgf_viz.estimators.gradient_samples`: ``reinforce_baseline``'s leave-one-out baseline of a draw is the
+other draw of its step.
 """
 
 from __future__ import annotations
