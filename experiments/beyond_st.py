@@ -95,41 +95,40 @@ def main(argv: list[str] | None = None) -> Path | None:
     return path
 
 
-def vae(name: str, folder: Path | None) -> Path | None:
-    """The categorical VAE runs of setting ``name``, saved after each run."""
-    setting = categorical_vae.SETTINGS[name]
-    settings = {"setting": name, **dataclasses.asdict(setting), "shapes": [list(s) for s in categorical_vae.SHAPES],
-                "options": {k: dict(v) for k, v in categorical_vae.ESTIMATORS.items()}, "torch": torch.__version__,
-                "machine": f"{platform.machine()}, 1 thread, shared 2-core machine"}
+MACHINE = f"{platform.machine()}, 1 thread, shared 2-core machine"
+
+
+def run_and_save(result_name: str, run_all, setting: object, settings: dict[str, object],
+                 folder: Path | None) -> Path | None:
+    """``run_all(setting, progress=True, save=...)``, writing ``result_name``.json after each finished run."""
     start = time.perf_counter()
     paths: list[Path] = []
 
     def save(records: list[dict[str, object]]) -> None:
         settings["elapsed_seconds"] = time.perf_counter() - start
         settings["finished_runs"] = len(records)
-        paths.append(save_results(VAE_NAME, records, settings, folder=folder))
+        paths.append(save_results(result_name, records, settings, folder=folder))
 
-    records = categorical_vae.run_all(setting, progress=True, save=save)
+    records = run_all(setting, progress=True, save=save)
     print(f"{len(records)} runs in {time.perf_counter() - start:.0f} s")
     return paths[-1] if paths else None
+
+
+def vae(name: str, folder: Path | None) -> Path | None:
+    """The categorical VAE runs of setting ``name``, saved after each run."""
+    setting = categorical_vae.SETTINGS[name]
+    settings = {"setting": name, **dataclasses.asdict(setting), "shapes": [list(s) for s in categorical_vae.SHAPES],
+                "options": {k: dict(v) for k, v in categorical_vae.ESTIMATORS.items()}, "torch": torch.__version__,
+                "machine": MACHINE}
+    return run_and_save(VAE_NAME, categorical_vae.run_all, setting, settings, folder)
 
 
 def vector_quantisation(name: str, folder: Path | None) -> Path | None:
     """The VQ autoencoder runs of setting ``name``, saved after each run."""
     setting = vq.SETTINGS[name]
     settings = {"setting": name, **dataclasses.asdict(setting), "data": "scikit-learn digits, grey levels / 16",
-                "torch": torch.__version__, "machine": f"{platform.machine()}, 1 thread, shared 2-core machine"}
-    start = time.perf_counter()
-    paths: list[Path] = []
-
-    def save(records: list[dict[str, object]]) -> None:
-        settings["elapsed_seconds"] = time.perf_counter() - start
-        settings["finished_runs"] = len(records)
-        paths.append(save_results(VQ_NAME, records, settings, folder=folder))
-
-    records = vq.run_all(setting, progress=True, save=save)
-    print(f"{len(records)} runs in {time.perf_counter() - start:.0f} s")
-    return paths[-1] if paths else None
+                "torch": torch.__version__, "machine": MACHINE}
+    return run_and_save(VQ_NAME, vq.run_all, setting, settings, folder)
 
 
 if __name__ == "__main__":
