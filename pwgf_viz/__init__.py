@@ -28,6 +28,7 @@ Experiments (Parts IV to VI)
     :mod:`~pwgf_viz.adversarial`, :mod:`~pwgf_viz.beyond_st`, :mod:`~pwgf_viz.polynomial`,
     :mod:`~pwgf_viz.categorical_vae`, :mod:`~pwgf_viz.vq` (vector quantisation: ST and the rotation trick).
 Figures, animations, explorers
+    :mod:`~pwgf_viz.style` (the figure style: sizes, colour-blind-safe colours and dashes),
     :mod:`~pwgf_viz.plots`, :mod:`~pwgf_viz.animation` (self-contained players), :mod:`~pwgf_viz.animation_flows`
     (animations of particle flows), :mod:`~pwgf_viz.explorer` (the shared explorer base class) and the explorers
     :mod:`~pwgf_viz.explorer_estimator`, :mod:`~pwgf_viz.explorer_flow`, :mod:`~pwgf_viz.explorer_pwgf`, with
@@ -35,6 +36,7 @@ Figures, animations, explorers
     animations as files, for slides).
 """
 
+from . import style
 from .check import check
 from .estimators import ESTIMATORS, Estimator, Surrogate, get_estimator, gradient_samples, surrogate
 from .exact import exact_expectation, exact_gradient, exact_mean, exact_st_mean
@@ -57,5 +59,6 @@ __all__ = [
     "sample_pwgf",
     "sample_reinmax",
     "sample_st",
+    "style",
     "surrogate",
 ]

@@ -109,8 +109,8 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
         color = COLORS.get(name, "#555555")
         (markers[name],) = left.plot([], [], "o", color=color, ms=8, label=name)
         (lines[name],) = right.plot([], [], color=color, lw=1.5)
-    left.legend(fontsize=8, frameon=False, loc="best")
-    caption = fig.suptitle(title, fontsize=10)
+    left.legend(fontsize="small", frameon=False, loc="best")
+    caption = fig.suptitle(title, fontsize="large")
     fig.tight_layout()
     steps = np.arange(length)
 

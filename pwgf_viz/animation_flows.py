@@ -92,14 +92,14 @@ def density_flow_animation(trajectory: object, times: object, potential: Potenti
     fig, ax = plt.subplots(figsize=(5.6, 2.5), dpi=DPI)
     twin = ax.twinx()
     twin.plot(grid, potential.f(grid[:, None]), color="0.6", lw=1.2)
-    twin.set_ylabel(f"$f(z) = {potential.latex}$", color="0.45", fontsize=8)
+    twin.set_ylabel(f"$f(z) = {potential.latex}$", color="0.45", fontsize="small")
     twin.tick_params(labelsize=7, colors="0.45")
     top = ymax if ymax is not None else 1.15 * float(heights[frame_indices(len(path), frames)].max())
     if target is not None:
         density = np.asarray(target(grid), dtype=np.float64)
         ax.plot(grid, density, "k--", lw=1.2, label=target_label)
         top = max(top, 1.15 * float(density.max()))
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.legend(fontsize="small", frameon=False, loc="upper left")
     # Opaque flat colours and no anti-aliasing on the moving parts: each frame is a PNG, smooth edges cost bytes.
     stairs = ax.stairs(heights[0], edges, fill=True, color="#8fbbe0", antialiased=False)
     drawn = np.linspace(0, path.shape[1] - 1, min(MAX_DRAWN, path.shape[1])).astype(int)
@@ -107,12 +107,12 @@ def density_flow_animation(trajectory: object, times: object, potential: Potenti
                      antialiased=False)
     ax.set_xlim(low, high)
     ax.set_ylim(0, top)
-    ax.set_xlabel("$z$", fontsize=8)
-    ax.set_ylabel("density of $q_t$", fontsize=8)
+    ax.set_xlabel("$z$", fontsize="small")
+    ax.set_ylabel("density of $q_t$", fontsize="small")
     ax.tick_params(labelsize=7)
     ax.set_zorder(twin.get_zorder() + 1)
     ax.patch.set_visible(False)
-    caption = ax.set_title(f"{title}  $t = {t[0]:.2f}$" if title else f"$t = {t[0]:.2f}$", fontsize=9)
+    caption = ax.set_title(f"{title}  $t = {t[0]:.2f}$" if title else f"$t = {t[0]:.2f}$", fontsize="medium")
     fig.tight_layout()
 
     def draw(k: int) -> list:
@@ -171,10 +171,10 @@ def scatter_flow_animation(trajectory: object, times: object, potential: Potenti
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
-    ax.set_xlabel("$z_1$", fontsize=8)
-    ax.set_ylabel("$z_2$", fontsize=8)
+    ax.set_xlabel("$z_1$", fontsize="small")
+    ax.set_ylabel("$z_2$", fontsize="small")
     ax.tick_params(labelsize=7)
-    caption = ax.set_title(f"{title}  $t = {t[0]:.2f}$" if title else f"$t = {t[0]:.2f}$", fontsize=9)
+    caption = ax.set_title(f"{title}  $t = {t[0]:.2f}$" if title else f"$t = {t[0]:.2f}$", fontsize="medium")
     fig.tight_layout()
 
     def draw(k: int) -> list:

@@ -88,11 +88,11 @@ class EstimatorExplorer(Explorer):
         ax.set_yticks([])
         ax.spines[["left", "right", "top"]].set_visible(False)
         # The key to the lines is in the HTML line under the image: text rendering dominates a redraw.
-        ax.set_xlabel("single-draw gradient estimate", fontsize=9)
-        self._ylabel = ax.set_ylabel("", rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_xlabel("single-draw gradient estimate", fontsize="medium")
+        self._ylabel = ax.set_ylabel("", rotation=0, ha="right", va="center", fontsize="medium")
         # A figure text, not an axes title (placing a title measures every tick label again), in plain text
         # (parsing mathtext on every redraw is slow).
-        self._title = fig.text(0.59, 0.97, "", ha="center", va="top", fontsize=10, parse_math=False)
+        self._title = fig.text(0.59, 0.97, "", ha="center", va="top", fontsize="large", parse_math=False)
         self._fig, self._ax = fig, ax
 
     def _draw(self, estimator: str, p: float, t: float, n: int) -> str:

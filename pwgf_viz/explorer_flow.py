@@ -222,14 +222,14 @@ class FlowExplorer(Explorer):
         end = ax.stairs(zeros, edges, fill=True, color="#1f77b4", alpha=0.55, label="$q_t$")
         (gibbs,) = ax.plot(grid, grid, "k--", lw=1.2, label=r"$e^{-f/T}/Z$")
         ax.set_xlim(*RANGE)
-        ax.set_xlabel("$z$", fontsize=8, labelpad=1)
+        ax.set_xlabel("$z$", fontsize="small", labelpad=1)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.legend(fontsize="small", frameon=False, loc="upper left")
         ax.set_zorder(twin.get_zorder() + 1)
         ax.patch.set_visible(False)
         return fig, {"ax": ax, "twin": twin, "f": f_line, "start": start, "end": end, "gibbs": gibbs,
-                     "edges": edges, "grid": grid, "title": ax.set_title("", fontsize=9),
-                     "time": ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top", fontsize=8)}
+                     "edges": edges, "grid": grid, "title": ax.set_title("", fontsize="medium"),
+                     "time": ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top", fontsize="small")}
 
     def figure(self, expression: str, particles: int, step: float, final_time: float,
                temperature: float) -> tuple[Figure, str]:

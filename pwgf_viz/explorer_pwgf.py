@@ -171,18 +171,18 @@ class PWGFExplorer(Explorer):
         left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.18, top=0.88, wspace=0.75)
         right.barh(np.arange(len(ROWS)), np.zeros(len(ROWS)), color=_COLORS)
-        right.set_yticks(np.arange(len(ROWS)), ROWS, fontsize=7)
+        right.set_yticks(np.arange(len(ROWS)), ROWS, fontsize="small")
         right.invert_yaxis()
         right.axvline(0, color="0.5", lw=0.8)
         right.tick_params(labelsize=7)
-        right.set_xlabel("parameter velocity (θ' - θ)/ε", fontsize=8)
+        right.set_xlabel("parameter velocity (θ' - θ)/ε", fontsize="small")
         left.tick_params(labelsize=7)
-        left.set_xlabel("z", fontsize=8)
-        left.set_ylabel("mass", fontsize=8)
+        left.set_xlabel("z", fontsize="small")
+        left.set_ylabel("mass", fontsize="small")
         for axis in (left.xaxis, left.yaxis, right.xaxis):   # few tick labels: text dominates the redraw time
             axis.set_major_locator(MaxNLocator(4))
         return fig, {"left": left, "right": right, "bars": right.patches,
-                     "title": left.set_title("", fontsize=8), "values": []}
+                     "title": left.set_title("", fontsize="small"), "values": []}
 
     def _render(self, objective: str, family: str, p: float, rate: float, step: float) -> tuple[Figure, str]:
         if objective not in OBJECTIVES:

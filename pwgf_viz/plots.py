@@ -14,26 +14,8 @@ from matplotlib.figure import Figure
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
 from .projection import bernoulli_mean_matching_step
+from .style import COLORS
 from .validation import check_array, check_count
-
-#: One colour per estimator, the same in every figure of the book.
-COLORS: Mapping[str, str] = {
-    "exact": "#000000",
-    "reinforce": "#1f77b4",
-    "reinforce_baseline": "#17becf",
-    "st": "#d62728",
-    "gumbel_softmax": "#9467bd",
-    "st_gumbel_softmax": "#e377c2",
-    "arm": "#2ca02c",
-    "disarm": "#bcbd22",
-    "pwgf": "#ff7f0e",
-    "gen_gumbel_softmax": "#8c564b",
-    "reinmax": "#e6550d",
-    "zgr": "#ff7f0e",
-    "gumbel_rao": "#1b9e77",
-    "gapped_st": "#6a3d9a",
-    "decoupled_st": "#a6761d",
-}
 
 
 def _finite_number(value: object, name: str) -> float:
@@ -92,11 +74,11 @@ def gradient_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], exact:
         if st_mean is not None and name == "st":
             ax.axvline(st_mean, color=color, lw=0.8, ls=":")
         ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize="medium")
         ax.spines[["left", "right", "top"]].set_visible(False)
     axes[-1, 0].set_xlabel("single-draw gradient estimate (black: exact gradient, dashed: sample mean)")
     if title:
-        axes[0, 0].set_title(title, fontsize=10)
+        axes[0, 0].set_title(title, fontsize="large")
     fig.tight_layout()
     return fig
 
@@ -163,7 +145,7 @@ def pwgf_step_figure(f: Objective, p: float, step: float) -> Figure:
     ax.set_xlabel("$z$ (dotted: means before and after the move)")
     ax.set_ylabel("mass")
     ax.set_ylim(0, 1.1)
-    ax.legend(loc="upper center", fontsize=8, ncol=3, frameon=False)
+    ax.legend(loc="upper center", fontsize="small", ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -195,7 +177,7 @@ def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int =
     ax.plot(grid, st, color=COLORS["st"], label="mean of ST, $\\mathbb{E}[f'(z)]$")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xlabel("$p$")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize="small", frameon=False)
     return ax
 
 
@@ -252,18 +234,18 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
                 ax.fill_between(steps, np.maximum(low, floor), np.maximum(high, floor), color=color, alpha=0.15,
                                 lw=0)
         ax.set_yscale("log")
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("step", fontsize="small")
         ax.tick_params(labelsize=7)
     for ax in axes[:, 0]:
-        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize="small")
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     handles = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize=8,
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize="small",
                frameon=False)
     fig.tight_layout(rect=(0, 0.04 + 0.03 * math.ceil(len(handles) / 5), 1, 1))
     return fig
@@ -291,10 +273,10 @@ def bar_panels(panels: Mapping[str, Mapping[str, float]], xlabel: str) -> Figure
         names = list(values)
         heights = [_finite_number(values[n], f"panels[{title!r}][{n!r}]") for n in names]
         ax.barh(range(len(names)), heights, color=[COLORS.get(n, "#555555") for n in names])
-        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize="small")
         ax.invert_yaxis()
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel(xlabel, fontsize="small")
         ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     return fig
