@@ -43,6 +43,10 @@
    each chapter's Colab button is pointed at its notebook there.
 11. LaTeX numbering like the site's: front and back matter unnumbered, chapters numbered from Part I on, parts
     unnumbered (:func:`number_like_the_site`, on the ``.tex`` the builder wrote, before jupyter-book runs LaTeX).
+12. A function shown with ``literalinclude``'s ``:pyobject:`` shows the idea, not the reference: its docstring
+    (the API page has it) and its top-level argument checks (calls of :mod:`pwgf_viz.validation`'s ``check_*``
+    functions, ``if ...: raise`` guards) are left out, and one comment line says where they went
+    (:func:`function_body`). The code shown is otherwise the package's own, line for line.
 """
 
 from __future__ import annotations
@@ -52,13 +56,18 @@ import inspect
 import os
 import pkgutil
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import sphinx
+import sphinx.directives.code
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.directives.code import LiteralIncludeReader
 from sphinx.errors import ConfigError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -398,6 +407,111 @@ def renumber_latex(app: Sphinx, exception: Exception | None) -> None:
         tex.write_text(number_like_the_site(text), encoding="utf-8")
 
 
+CHECKS_ELIDED = "# (argument checks: pwgf_viz/validation.py)"
+SHOWN_WIDTH = 79  # columns of code the text column holds
+_CHECK_NAME = re.compile(r"^_?check(_|$)")
+
+
+def _call_name(node: ast.expr) -> str:
+    if not isinstance(node, ast.Call):
+        return ""
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+
+def _is_guard(statement: ast.stmt) -> bool:
+    """Whether a statement is ``if ...: raise ...`` (no ``else``)."""
+    return isinstance(statement, ast.If) and not statement.orelse \
+        and all(isinstance(s, ast.Raise) for s in statement.body)
+
+
+def _is_check(statement: ast.stmt) -> bool:
+    """Whether a top-level statement of a function body only checks its arguments.
+
+    A guard (:func:`_is_guard`), a bare call of a ``check_*`` function, or ``x = check_*(x, ...)``, which
+    re-binds an argument to its checked self; ``y = check_*(x, ...)`` defines a new name, so it stays.
+    """
+    if _is_guard(statement):
+        return True
+    if isinstance(statement, ast.Expr):
+        return bool(_CHECK_NAME.search(_call_name(statement.value)))
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Name) and _CHECK_NAME.search(_call_name(statement.value)):
+        first = statement.value.args[0] if statement.value.args else None
+        return isinstance(first, ast.Name) and first.id == statement.targets[0].id
+    return False
+
+
+def _fit_width(code: str) -> str:
+    """``code`` reflowed to :data:`SHOWN_WIDTH` columns by ``ruff format``, long comments wrapped."""
+    try:
+        code = subprocess.run([sys.executable, "-m", "ruff", "format", "--line-length", str(SHOWN_WIDTH),
+                               "--stdin-filename", "shown.py", "-"], input=code, capture_output=True,
+                              text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        logger.warning(f"pwgf: could not reflow included code ({error})")
+    lines = []
+    for line in code.splitlines():
+        stripped = line.lstrip()
+        if len(line) > SHOWN_WIDTH and stripped.startswith("# "):
+            indent = line[:len(line) - len(stripped)]
+            lines += textwrap.wrap(stripped[2:], SHOWN_WIDTH, initial_indent=indent + "# ",
+                                   subsequent_indent=indent + "# ")
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def function_body(lines: list[str]) -> list[str]:
+    """The lines of one function or method as the page shows them: no docstring, no argument checks.
+
+    ``lines`` is the source of a ``def`` (what ``literalinclude``'s ``:pyobject:`` selected). The docstring
+    and the top-level argument checks (:func:`_is_check`) are removed, the single comment
+    :data:`CHECKS_ELIDED` stands at the place of the first check, and the result is dedented and reflowed to
+    :data:`SHOWN_WIDTH` columns (:func:`_fit_width`). A class, or source that does not parse, is returned
+    unchanged.
+    """
+    lines = textwrap.dedent("".join(lines)).splitlines(keepends=True)
+    try:
+        tree = ast.parse("".join(lines))
+    except SyntaxError:
+        return lines
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return lines
+    drop: set[int] = set()  # 0-based indices into lines
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        drop.update(range(body[0].lineno - 1, body[0].end_lineno))
+        body = body[1:]
+    checks = [statement for statement in body[:-1] if _is_check(statement)]  # the last one computes
+    checks += [statement for block in body for statement in ast.walk(block)
+               if statement is not block and isinstance(statement, ast.If) and _is_guard(statement)]
+    for statement in checks:
+        drop.update(range(statement.lineno - 1, statement.end_lineno))
+    first_check = min((statement.lineno - 1 for statement in checks), default=None)
+    kept = []
+    for i, line in enumerate(lines):
+        if i == first_check:
+            kept.append(f"{line[:len(line) - len(line.lstrip())]}{CHECKS_ELIDED}\n")
+        if i not in drop:
+            kept.append(line)
+    return _fit_width("".join(kept)).splitlines(keepends=True)
+
+
+class FunctionBodyReader(LiteralIncludeReader):
+    """``literalinclude``'s reader, with :func:`function_body` applied to a ``:pyobject:``."""
+
+    def pyobject_filter(self, lines: list[str], location: tuple[str, int] | None = None) -> list[str]:
+        lines = super().pyobject_filter(lines, location)
+        return function_body(lines) if self.options.get("pyobject") else lines
+
+
+def show_function_bodies(app: Sphinx) -> None:
+    """Make every ``literalinclude`` read through :class:`FunctionBodyReader` (see item 12)."""
+    sphinx.directives.code.LiteralIncludeReader = FunctionBodyReader
+
+
 def setup(app: Sphinx) -> dict:
     # priority > 500 so this runs after the other extensions have set their config
     app.connect("config-inited", drop_vendor_assets, priority=900)
@@ -412,4 +526,5 @@ def setup(app: Sphinx) -> dict:
     app.add_post_transform(AccessibleOutputs)
     app.connect("builder-inited", latex_numbers_like_html, priority=900)
     app.connect("build-finished", renumber_latex)
+    app.connect("builder-inited", show_function_bodies)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,85 @@
+"""Every page fits its reader's screen (headless Chromium, as tests/test_browser.py).
+
+At desktop width (1300 px) no code block, printed output or table is wider than the text column, and no
+figure, player or explorer sticks out of it; at phone width (400 px) the page never scrolls sideways (a code
+block may scroll inside its own box there) and every animation player keeps its controls inside it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PAGE_TIMEOUT_MS, site_pages
+
+PAGES = site_pages()
+DESKTOP, PHONE = 1300, 400
+
+# Elements wider than the article column, as [kind, width in px, room in px, first text]. Closed <details>
+# (collapsed cells) take no room; a table may sit in the theme's scrolling box but must fit it.
+OVERFLOWS = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  const column = article.getBoundingClientRect();
+  const found = [];
+  const text = (el) => el.textContent.trim().split('\\n').reduce((a, l) => l.length > a.length ? l : a, '')
+    .slice(0, 80);
+  for (const el of article.querySelectorAll('pre, table, img, .animation, .pwgf-static-explorer')) {
+    if (el.closest('details:not([open])')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0) continue;
+    if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1) {
+      found.push(['code or output', el.scrollWidth, el.clientWidth, text(el)]);
+    } else if (el.tagName === 'TABLE') {
+      const room = (el.closest('.pst-scrollable-table-container') || article).clientWidth;
+      if (el.scrollWidth > room + 1) found.push(['table', el.scrollWidth, room, text(el.querySelector('th, td') || el)]);
+    } else if (el.tagName !== 'PRE' && box.right > column.right + 1) {
+      found.push([el.tagName.toLowerCase() + '.' + el.className, Math.round(box.width), Math.round(column.width), '']);
+    }
+  }
+  return found;
+}"""
+
+SIDEWAYS = """() => {
+  const players = [...document.querySelectorAll('.animation')].filter(a => {
+    const frame = a.getBoundingClientRect();
+    return [...a.querySelectorAll('button, input')].some(c => c.getBoundingClientRect().right > frame.right + 1);
+  });
+  return {page: document.documentElement.scrollWidth, window: window.innerWidth, players: players.length};
+}"""
+
+
+@pytest.fixture(scope="module")
+def screens(browser):
+    """One browser context per screen width, shared by the pages of this module."""
+    contexts = {width: browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+                for width in (DESKTOP, PHONE)}
+    yield contexts
+    for context in contexts.values():
+        context.close()
+
+
+def _open(screens, site_url, width: int, rel: str):
+    page = screens[width].new_page()
+    page.goto(f"{site_url}/{rel}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    return page
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_nothing_wider_than_the_column_at_desktop_width(screens, site_url, rel):
+    page = _open(screens, site_url, DESKTOP, rel)
+    try:
+        found = page.evaluate(OVERFLOWS)
+    finally:
+        page.close()
+    assert not found, f"{rel} at {DESKTOP} px, wider than the column ([kind, width, room, text]): {found}"
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_no_sideways_scroll_at_phone_width(screens, site_url, rel):
+    page = _open(screens, site_url, PHONE, rel)
+    try:
+        measured = page.evaluate(SIDEWAYS)
+    finally:
+        page.close()
+    assert measured["page"] <= measured["window"], f"{rel} at {PHONE} px scrolls sideways: {measured}"
+    assert measured["players"] == 0, f"{rel} at {PHONE} px: player controls stick out of the player: {measured}"
