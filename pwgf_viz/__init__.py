@@ -59,6 +59,5 @@ __all__ = [
     "sample_pwgf",
     "sample_reinmax",
     "sample_st",
-    "style",
     "surrogate",
 ]
