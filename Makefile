@@ -65,6 +65,8 @@ _static/vendor/.installed: scripts/vendor_assets.sh
 	touch $@
 
 ## book: build the HTML site; warnings (and nitpicky missing references) are errors
+# Stale chapters are executed first, one kernel per core, into the execution cache
+# (scripts/execute_chapters.py): Jupyter Book 1.x would run them one after another.
 # Sphinx copies _static/ only when some page is rewritten, and does not see edits
 # to the local extension: after such changes rebuild every page (--all; executed
 # notebooks still come from the cache). Old execution reports are stale.
@@ -75,6 +77,7 @@ book: venv vendor
 	   [ -n "$$(find _static scripts -newer _build/html/.buildinfo -print -quit)" ]; then all=--all; fi; \
 	rm -rf _build/html/reports; \
 	mkdir -p _build; \
+	$(NO_NETWORK) PWGF_NETGUARD_LOG=$(CURDIR)/_build/netguard.log $(VENV_PY) scripts/execute_chapters.py; \
 	if ! $(NO_NETWORK) PWGF_NETGUARD_LOG=$(CURDIR)/_build/netguard.log \
 	     $(JB) build . --warningiserror --nitpick --keep-going --builder html $$all; then \
 	  rm -f _build/.doctrees/environment.pickle; \
@@ -127,7 +130,8 @@ $(ACTIONLINT): | venv
 notebooks: venv
 	$(VENV_PY) scripts/colab_notebooks.py --out _build/notebooks
 
-## test: lint + all tests (the site and browser tests check the freshly built book)
+## test: lint + all tests (the site and browser tests check the freshly built book), on every core
+# (pytest-xdist), with the 15 slowest tests listed at the end (the breakdown the README reports)
 # actionlint is installed here, not as a prerequisite. Its PyPI package fetches its binary from
 # github.com when installed; where that host cannot be reached (this project's own machines), the
 # workflows are not linted and `make test` says so loudly. PWGF_REQUIRE_ACTIONLINT=1 (set by the
@@ -139,7 +143,7 @@ test: venv book pdf browser
 	else echo "make test: WARNING: actionlint could not be installed (its package fetches the binary" \
 	  "from github.com): the workflow files were NOT linted" >&2; \
 	  if [ "$${PWGF_REQUIRE_ACTIONLINT:-0}" = 1 ]; then status=1; fi; fi; \
-	$(NO_NETWORK) $(VENV_PY) -m pytest || status=1; \
+	$(NO_NETWORK) $(VENV_PY) -m pytest -n auto --durations=15 || status=1; \
 	exit $$status
 
 ## reproducible: execute every chapter again and compare its text outputs with the build's (make test checks one

@@ -36,7 +36,7 @@ Figures, animations, explorers
     animations as files, for slides).
 """
 
-from . import style
+from . import style  # noqa: F401 - `pv.style.use()` in every chapter
 from .check import check
 from .estimators import ESTIMATORS, Estimator, Surrogate, get_estimator, gradient_samples, surrogate
 from .exact import exact_expectation, exact_gradient, exact_mean, exact_st_mean

@@ -3,8 +3,8 @@
 ``to_jshtml`` embeds one PNG per frame, so every animation here keeps its frame count and figure size
 small (a page must stay under 3 MB): :data:`MAX_FRAMES` frames at :data:`DPI` dots per inch.
 
-A player also carries a still (``image/png``: its first, middle and last frames side by side, or four frames
-in a grid for wide figures, see :func:`still_png`) that the PDF shows in its place; the web page shows only the player.
+A player also carries a still (``image/png``: its last frame at full size, captioned, see :func:`still_png`) that
+the PDF shows in its place; the web page shows only the player.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image  # matplotlib's own image library
 
 from .exact import exact_expectation
 from .objectives import Objective
@@ -36,7 +39,6 @@ _PLAYER_SLIDER = re.compile(r'<input id="_anim_slider(?P<id>[0-9a-f]+)"')
 ALT_PREFIX = "Animation"
 SLIDER_LABEL = "Frame of the animation"
 STILL_GAP = 8  # white pixels between the frames of a still
-WIDE = 1.8  # a frame at least this many times wider than tall is wide: its still is a 2 x 2 grid
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
@@ -145,21 +147,50 @@ def html_frames(html: str) -> list[bytes]:
     return [base64.b64decode(data) for data in encoded]
 
 
-def still_png(html: str, frames: int | None = None) -> bytes | None:
-    """A still of an animation (or of a widget's fallback) for print, as PNG bytes: evenly spread frames of the
-    player in ``html``, from the first to the last, in a grid.
+def still_caption(picked: Sequence[int], total: int) -> str:
+    """The caption printed under the still of an animation: which frames it shows, and where the rest is.
 
-    By default, three frames side by side, or four in a 2 x 2 grid when a frame is much wider than tall (at least
-    :data:`WIDE` times), so that each frame stays legible at the width of a printed page; ``frames`` sets the
-    number (in one row, or two columns for wide frames). HTML without a player gives its first embedded PNG image
-    unchanged, and HTML without any gives ``None``.
+    Parameters
+    ----------
+    picked : sequence of int
+        The 0-based frames shown, increasing.
+    total : int
+        The number of frames of the animation.
+
+    Returns
+    -------
+    str
+        E.g. ``"Frame 24 of 24 of the animation (the web edition plays them all)."``.
+    """
+    shown = ", ".join(str(k + 1) for k in picked)
+    noun = "Frame" if len(picked) == 1 else "Frames"
+    return f"{noun} {shown} of {total} of the animation (the web edition plays them all)."
+
+
+def _caption_strip(text: str, width: int) -> Image.Image:
+    """``text`` in 11-point type on a white strip ``width`` pixels wide (at 100 dpi), as a PIL image."""
+    fig = Figure(figsize=(width / 100, 0.36), dpi=100, facecolor="white")
+    fig.text(0.01, 0.5, text, fontsize=11, va="center", ha="left", fontstyle="italic")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
+
+
+def still_png(html: str, frames: int | None = None) -> bytes | None:
+    """A still of an animation (or of a widget's fallback) for print, as PNG bytes: its last frame, full size,
+    with a caption that says which frame it is.
+
+    The printed page shows one large frame (the state the animation reaches), not thumbnails too small to read;
+    ``frames`` asks for that many frames, evenly spread from the first to the last, one under the other at full
+    width. The caption (:func:`still_caption`) is drawn under them. HTML without a player gives its first
+    embedded PNG image unchanged, and HTML without any gives ``None``.
 
     Parameters
     ----------
     html : str
         A player's HTML, or any HTML.
     frames : int, optional
-        Frames in the still, in ``[1, MAX_FRAMES]``; by default 3, or 4 for wide frames.
+        Frames in the still, in ``[1, MAX_FRAMES]``; by default 1, the last.
 
     Returns
     -------
@@ -173,23 +204,21 @@ def still_png(html: str, frames: int | None = None) -> bytes | None:
         return None
     if _JS_FRAME.search(html) is None:
         return pngs[0]
-    from PIL import Image  # matplotlib's own image library
-
-    first = Image.open(io.BytesIO(pngs[0]))
-    wide = first.width >= WIDE * first.height
-    count = frames or (4 if wide else 3)
-    columns = 2 if wide else count
-    picked = np.unique(np.linspace(0, len(pngs) - 1, min(count, len(pngs))).round().astype(int))
+    count = min(frames or 1, len(pngs))
+    picked = [len(pngs) - 1] if count == 1 else \
+        list(np.unique(np.linspace(0, len(pngs) - 1, count).round().astype(int)))
     images = [Image.open(io.BytesIO(pngs[i])).convert("RGB") for i in picked]
-    columns = min(columns, len(images))
-    rows = -(-len(images) // columns)
-    width, height = max(im.width for im in images), max(im.height for im in images)
-    grid = Image.new("RGB", (columns * width + (columns - 1) * STILL_GAP, rows * height + (rows - 1) * STILL_GAP),
-                     "white")
-    for k, im in enumerate(images):
-        grid.paste(im, ((k % columns) * (width + STILL_GAP), (k // columns) * (height + STILL_GAP)))
+    width = max(im.width for im in images)
+    caption = _caption_strip(still_caption(picked, len(pngs)), width)
+    height = sum(im.height for im in images) + STILL_GAP * (len(images) - 1)
+    still = Image.new("RGB", (width, height + caption.height), "white")
+    top = 0
+    for im in images:
+        still.paste(im, (0, top))
+        top += im.height + STILL_GAP
+    still.paste(caption, (0, height))
     buffer = io.BytesIO()
-    grid.save(buffer, format="png", optimize=True)
+    still.save(buffer, format="png", optimize=True)
     return buffer.getvalue()
 
 

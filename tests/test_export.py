@@ -48,28 +48,27 @@ def test_player_offers_the_html_player_and_a_png_still() -> None:
     bundle, _ = format_display_data(shown)
     assert {"text/html", "image/png"} <= set(bundle)
     assert bundle["text/html"] == shown.data and bundle["text/html"].count("data:image/png;base64") == 7
-    # A square frame: first, middle and last frame side by side (grey levels 0, 60, 120), 8 white pixels apart.
+    # One frame, the last (grey level 120), at full size, over a caption strip that names it.
     still = png_image(bundle["image/png"])
-    frame = png_image(animation.html_frames(shown.data)[0])
-    assert still.size == (3 * frame.width + 2 * animation.STILL_GAP, frame.height)
-    centres = [still.getpixel((k * (frame.width + animation.STILL_GAP) + frame.width // 2, frame.height // 2))
-               for k in range(3)]
-    assert [c[0] for c in centres] == [0, 60, 120]
+    frame = png_image(animation.html_frames(shown.data)[-1])
+    assert still.width == frame.width and still.height > frame.height
+    assert np.array_equal(np.asarray(still.crop((0, 0, frame.width, frame.height))), np.asarray(frame))
+    assert animation.still_caption([6], 7) == "Frame 7 of 7 of the animation (the web edition plays them all)."
 
 
-def test_still_of_a_wide_animation_is_a_two_by_two_grid() -> None:
+def test_still_with_more_frames_stacks_them_at_full_width() -> None:
     paths = {name: descent.sgd_trajectory(name, TOY, "bernoulli", [0.8], lr=0.1, steps=12, seed=0)
              for name in ("exact", "st")}
     html = animation.player(animation.descent_animation(paths, TOY, frames=7)).data
     frames = [png_image(f) for f in animation.html_frames(html)]
-    assert len(frames) == 7 and frames[0].width >= animation.WIDE * frames[0].height
-    still = png_image(animation.still_png(html))
+    still = png_image(animation.still_png(html, frames=2))
     width, height = frames[0].size
-    assert still.size == (2 * width + animation.STILL_GAP, 2 * height + animation.STILL_GAP)
-    # The bottom-right cell is the last frame, pixel for pixel.
-    corner = still.crop((width + animation.STILL_GAP, height + animation.STILL_GAP, still.width, still.height))
-    assert np.array_equal(np.asarray(corner), np.asarray(frames[-1]))
-    assert png_image(animation.still_png(html, frames=2)).size == (2 * width + animation.STILL_GAP, height)
+    assert still.width == width and still.height > 2 * height + animation.STILL_GAP
+    # First frame on top, last frame under it, pixel for pixel.
+    assert np.array_equal(np.asarray(still.crop((0, 0, width, height))), np.asarray(frames[0]))
+    bottom = still.crop((0, height + animation.STILL_GAP, width, 2 * height + animation.STILL_GAP))
+    assert np.array_equal(np.asarray(bottom), np.asarray(frames[-1]))
+    assert animation.still_caption([0, 6], 7).startswith("Frames 1, 7 of 7")
 
 
 def test_still_of_html_without_a_player() -> None:

@@ -29,7 +29,8 @@ OVERFLOWS = """() => {
       found.push(['code or output', el.scrollWidth, el.clientWidth, text(el)]);
     } else if (el.tagName === 'TABLE') {
       const room = (el.closest('.pst-scrollable-table-container') || article).clientWidth;
-      if (el.scrollWidth > room + 1) found.push(['table', el.scrollWidth, room, text(el.querySelector('th, td') || el)]);
+      const key = text(el.querySelector('th, td') || el);
+      if (el.scrollWidth > room + 1) found.push(['table', el.scrollWidth, room, key]);
     } else if (el.tagName !== 'PRE' && box.right > column.right + 1) {
       found.push([el.tagName.toLowerCase() + '.' + el.className, Math.round(box.width), Math.round(column.width), '']);
     }
