@@ -79,3 +79,33 @@ def test_included_functions_fit_the_column(site_dir, docname, name):
         .replace("&gt;", ">").replace("&amp;", "&")
     assert '"""' not in text, f"{docname}: {name} shown with its docstring"
     assert max(len(line) for line in text.splitlines()) <= SHOWN_WIDTH, f"{docname}: {name} wider than the column"
+
+
+# Tags under which a reader does not see a cell's code unless they ask for it.
+HIDDEN = ("remove-input", "remove-cell", "hide-input", "hide-cell")
+#: The most ``assert`` lines the book may show in open code cells: checks run in hidden cells and print one line.
+MOST_VISIBLE_ASSERTS = 5
+
+
+def _open_code_cells() -> list[tuple[str, list[str]]]:
+    """(chapter, lines) of every code cell whose code the page shows open."""
+    cells = []
+    for chapter in sorted(BOOK.glob("*.md")):
+        for cell in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", chapter.read_text(encoding="utf-8"),
+                               flags=re.S | re.M):
+            options = re.findall(r"^:tags:\s*\[(.*?)\]", cell, flags=re.M)
+            if not any(tag.strip() in HIDDEN for tags in options for tag in tags.split(",")):
+                code = [line for line in cell.splitlines() if not re.match(r"^:\w+:", line)]
+                cells.append((chapter.stem, code))
+    return cells
+
+
+def test_few_asserts_are_visible():
+    visible = [(chapter, line.strip()) for chapter, code in _open_code_cells() for line in code
+               if re.match(r"\s*assert\b", line)]
+    assert len(visible) <= MOST_VISIBLE_ASSERTS, f"{len(visible)} asserts in open code cells: {visible}"
+
+
+def test_open_code_cells_fit_the_column():
+    long = [(chapter, line) for chapter, code in _open_code_cells() for line in code if len(line) > SHOWN_WIDTH]
+    assert not long, f"{len(long)} lines of open code cells wider than {SHOWN_WIDTH} columns: {long[:10]}"
