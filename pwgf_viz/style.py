@@ -4,13 +4,9 @@ Every chapter calls :func:`use` once; figures then take sizes from matplotlib's 
 ``"medium"``) instead of fixed point sizes, and estimators take :func:`line_style`, so a curve has the same
 colour *and* dash in every figure and two curves that coincide stay distinguishable.
 
-The colours are the Okabe-Ito palette [1]_, safe for the common colour-vision deficiencies; where two
-estimators share a colour (a family: ST and its variants), their dashes differ.
-
-References
-----------
-.. [1] M. Okabe and K. Ito, "Color Universal Design (CUD): how to make figures and presentations that are
-   friendly to colorblind people", 2008, https://jfly.uni-koeln.de/color/.
+The colours are the Okabe-Ito palette (M. Okabe and K. Ito, "Color Universal Design (CUD): how to make figures
+and presentations that are friendly to colorblind people", 2008), safe for the common colour-vision
+deficiencies; where two estimators share a colour (a family: ST and its variants), their dashes differ.
 """
 
 from __future__ import annotations
