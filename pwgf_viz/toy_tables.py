@@ -48,20 +48,37 @@ def bias_table(records: Sequence[Mapping[str, object]], problems: Sequence[ToyPr
 
 
 def claim_table(comparisons: Sequence[Comparison], digits: int = 4) -> str:
-    """Markdown: per problem, the estimator of the claim and the best rival (mean ± sd of the final gap), the
-    difference in standard errors :math:`z`, and the verdict of Welch's test (:mod:`pwgf_viz.verdicts`) with its
-    threshold :math:`t`: on Bernoulli problems comparable or better, :math:`z \\le t`; on Poisson problems clearly
-    better, :math:`z < -t`."""
+    """Markdown: per problem, the estimator of the claim, whether the claim held, the difference in standard
+    errors :math:`z` and the condition it had to meet, then the final gaps (mean ± sd) of the estimator and of
+    the best rival.
+
+    The verdict is Welch's test (:mod:`pwgf_viz.verdicts`) with its threshold :math:`t`: on Bernoulli problems
+    comparable or better, :math:`z \\le t`; on Poisson problems clearly better, :math:`z < -t`. The verdict
+    stands next to the key columns, so that a narrow page shows it first.
+
+    Parameters
+    ----------
+    comparisons : sequence of Comparison
+        The comparisons of :func:`pwgf_viz.toy_claims.claim_comparisons`, at least one.
+    digits : int, default 4
+        Decimals of the final gaps.
+
+    Returns
+    -------
+    str
+        The Markdown table, one row per comparison.
+    """
     if not comparisons:
         raise ValueError("comparisons must hold at least one Comparison (see claim_comparisons)")
+    space = tables.NBSP
     rows = []
     for c in comparisons:
         if c.estimator == "pwgf":
-            claim, held = f"clearly better, z{tables.NBSP}<{tables.NBSP}-{c.t:.2f}", c.clearly_better
+            needs, held = f"z{space}<{space}-{c.t:.2f}", c.clearly_better
         else:
-            claim, held = f"comparable or better, z{tables.NBSP}≤{tables.NBSP}{c.t:.2f}", c.comparable_or_better
-        rows.append([c.problem, f"`{c.estimator}`", f"{c.mean:.{digits}f}{PLUS_MINUS}{c.sd:.{digits}f}",
-                     f"`{c.rival}`", f"{c.rival_mean:.{digits}f}{PLUS_MINUS}{c.rival_sd:.{digits}f}", f"{c.z:+.1f}",
-                     claim, "yes" if held else "**no**"])
-    return tables.markdown(["problem", "estimator", "final gap", "best rival", "its final gap", "z", "claim", "held"],
-                           rows, "llrlrrll")
+            needs, held = f"z{space}≤{space}{c.t:.2f}", c.comparable_or_better
+        rows.append([c.problem, f"`{c.estimator}`", "yes" if held else "**no**", f"{c.z:+.1f}", needs,
+                     f"{c.mean:.{digits}f}{PLUS_MINUS}{c.sd:.{digits}f}", f"`{c.rival}`",
+                     f"{c.rival_mean:.{digits}f}{PLUS_MINUS}{c.rival_sd:.{digits}f}"])
+    return tables.markdown(["problem", "estimator", "held", "z", "needs", "final gap", "best rival", "its gap"],
+                           rows, "llllrrlr")

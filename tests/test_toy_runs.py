@@ -228,8 +228,9 @@ def test_compare_final_gaps_by_hand():
     assert not c.comparable_or_better and not c.clearly_better
     assert toy_claims.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
     table = toy_tables.claim_table([c]).splitlines()
-    assert table[2].startswith("| a | `st` | 0.6000\u00a0±\u00a00.1000 | `arm` |") and table[2].endswith("| **no** |")
-    assert "comparable or better, z\u00a0≤\u00a02.78" in table[2]
+    assert table[0] == "| problem | estimator | held | z | needs | final gap | best rival | its gap |"
+    assert table[2] == ("| a | `st` | **no** | +4.9 | z\u00a0≤\u00a02.78 | 0.6000\u00a0±\u00a00.1000 | `arm` "
+                        "| 0.2000\u00a0±\u00a00.1000 |")
 
 
 def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds():
