@@ -35,13 +35,15 @@ def bias_table(records: Sequence[Mapping[str, object]], problems: Sequence[ToyPr
     """Markdown: one row per estimator, one column per problem, cells ``bias / std`` to three significant digits
     (:func:`pwgf_viz.compare.bias_std_table`).
 
-    The first row gives each problem's exact gradient norm at its probe point, the scale of the cells.
+    The first row gives each problem's exact gradient norm at its probe point, the scale of the cells; an
+    estimator is a row only if it ran on one of ``problems`` (so that a table of the Bernoulli problems alone has
+    no empty Poisson rows).
     """
     cell = {(r["problem"], r["estimator"]): r for r in records if r.get("kind", "bias") == "bias"}
     keys = [p.key for p in problems if any(k[0] == p.key for k in cell)]
     if not keys:
         raise ValueError("records must hold bias records of the given problems (see bias_records)")
-    names = list(dict.fromkeys(e for (_, e) in cell))
+    names = list(dict.fromkeys(e for (p, e) in cell if p in keys))  # rows with a cell in the table
     norms = {k: next(float(r["exact_norm"]) for (p, _), r in cell.items() if p == k) for k in keys}
     cells = {(p, e): (float(r["bias"]), float(r["std"])) for (p, e), r in cell.items()}
     return bias_std_table(norms, cells, names, ".3g")
