@@ -247,7 +247,9 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
             handles.setdefault(label, handle)
     fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize="small",
                frameon=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.03 * math.ceil(len(handles) / 5), 1, 1))
+    # Room below the panels for the legend's rows (about 0.22 inch each), whatever the figure's height.
+    legend_inches = 0.1 + 0.22 * math.ceil(len(handles) / 5)
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     return fig
 
 

@@ -1,6 +1,6 @@
-"""The Markdown tables of the toy chapter (Part IV): final gaps, bias and spread, claims.
+"""The Markdown tables of the toy chapter (Part IV): the problems, final gaps, bias and spread, claims.
 
-All three go through the book's one renderer, :func:`pwgf_viz.tables.markdown` (the final gaps by
+All four go through the book's one renderer, :func:`pwgf_viz.tables.markdown` (the final gaps by
 :func:`pwgf_viz.results.summary_table`, the bias and spread by :func:`pwgf_viz.compare.bias_std_table`).
 """
 
@@ -10,12 +10,39 @@ from collections.abc import Mapping, Sequence
 
 from . import tables
 from .compare import bias_std_table
+from .exact import exact_expectation
 from .results import summary_table
 from .toy_claims import Comparison
 from .toy_problems import ToyProblem
 
 #: No-break spaces around the ± of ``mean ± sd``, which keep a cell on one line.
 PLUS_MINUS = f"{tables.NBSP}±{tables.NBSP}"
+
+
+def problem_table(problems: Sequence[ToyProblem]) -> str:
+    """Markdown: one row per problem, its key, objective and family, start, probe point, starting loss
+    :math:`L(\\theta_0)` (exact, by enumeration) and best loss :math:`L^\\star`.
+
+    Parameters
+    ----------
+    problems : sequence of ToyProblem
+        The problems (:func:`pwgf_viz.toy_problems.toy_problems`), at least one.
+
+    Returns
+    -------
+    str
+        The Markdown table; a start or probe of several coordinates shows its first (and last) value.
+    """
+    if not problems:
+        raise ValueError("problems must hold at least one ToyProblem (see toy_problems.toy_problems)")
+    rows = []
+    for p in problems:
+        theta0 = f"{p.theta0[0]:g}" + (" (each)" if p.theta0.numel() > 1 else "")
+        probe = f"{p.probe[0]:g}" + (f" to {p.probe[-1]:g}" if p.probe.numel() > 1 else "")
+        start = exact_expectation(p.f, p.family, p.theta0)
+        rows.append([p.key, p.title, theta0, probe, f"{start:.4f}", f"{p.minimum:.4f}"])
+    header = ["key", "$f$, family", "$\\theta_0$", "probe", "$L(\\theta_0)$", "$L^\\star$"]
+    return tables.markdown(header, rows, "llllrr")
 
 
 def final_gap_table(runs: Sequence[Mapping[str, object]], problems: Sequence[ToyProblem], digits: int = 4) -> str:

@@ -202,6 +202,16 @@ def test_grid_records_curves_and_round_trip(tmp_path):
     assert set(toy_runs.curve_panels(results, problems)) == {p.title for p in problems}
 
 
+def test_problem_table_by_hand():
+    # (z - t)^2 from p0 = 1/2: L(p0) = t^2 + (1 - 2t)/2 = 0.2525 and L* = t^2 = 0.2025 at t = 0.45.
+    lines = toy_tables.problem_table([BY_KEY["t=0.45"], BY_KEY["lsq"]]).splitlines()
+    assert lines[0] == "| key | $f$, family | $\\theta_0$ | probe | $L(\\theta_0)$ | $L^\\star$ |"
+    assert lines[1] == "|---|---|---|---|---:|---:|"
+    assert lines[2] == "| t=0.45 | $(z - 0.45)^2$, Bernoulli | 0.5 | 0.25 | 0.2525 | 0.2025 |"
+    assert lines[3].startswith("| lsq |") and "| 0.5 (each) | 0.2 to 0.8 |" in lines[3]
+    assert len(lines) == 4
+
+
 def test_claim_comparisons_rows():
     # Bernoulli problems: ST and pWGF (run as reinmax) each against the best rival other than both; Poisson: pWGF
     # against the best other, ST included.
@@ -282,6 +292,7 @@ def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds()
     (lambda: toy_claims.compare_final_gaps([{"problem": "a", "estimator": "st", "final_gap": 0.1}] * 2, "a", "st",
                                          ["arm"]), ValueError, "rivals"),
     (lambda: toy_tables.claim_table([]), ValueError, "comparisons"),
+    (lambda: toy_tables.problem_table([]), ValueError, "problems"),
     (lambda: toy_tables.bias_table([], PROBLEMS), ValueError, "records"),
     (lambda: toy_runs.ToyResults.from_records([{"kind": "other"}]), ValueError, "kind"),
     (lambda: objectives.least_squares([[1.0, 2.0]], [1.0, 2.0]), ValueError, "matrix"),
