@@ -49,12 +49,18 @@ def final_gap_table(runs: Sequence[Mapping[str, object]], problems: Sequence[Toy
     """Markdown: one row per estimator, one column per problem, cells ``mean ± sd`` of the final gap over seeds.
 
     Built with :func:`pwgf_viz.results.summary_table` from one record per (estimator, seed) holding the final gap
-    of each problem that estimator ran; the last column counts those records (the seeds).
+    of each problem that estimator ran; the last column counts those records (the seeds). Only the runs of
+    ``problems`` count, so an estimator that ran none of them has no row.
     """
+    keys = {p.key for p in problems}
     wide: dict[tuple[str, int], dict[str, object]] = {}
     for r in runs:
+        if str(r["problem"]) not in keys:
+            continue
         record = wide.setdefault((str(r["estimator"]), int(r["seed"])), {"estimator": r["estimator"]})
         record[str(r["problem"])] = r["final_gap"]
+    if not wide:
+        raise ValueError("runs must hold runs of the given problems (see toy_runs.run_grid)")
     return summary_table(list(wide.values()), "estimator", [p.key for p in problems], digits, PLUS_MINUS)
 
 

@@ -196,6 +196,12 @@ def test_grid_records_curves_and_round_trip(tmp_path):
     table = toy_tables.final_gap_table(results.runs, problems).splitlines()
     assert table[0] == "| estimator | t=0.45 | pois-quad | runs |"
     assert table[2].startswith("| `exact` |") and table[2].endswith("| 1 |")
+    bits = toy_tables.final_gap_table(results.runs, [BY_KEY["t=0.45"]]).splitlines()
+    assert not any(line.startswith("| `pwgf` |") for line in bits)  # ran on counts only: no row
+    bits = toy_tables.bias_table(results.bias, [BY_KEY["t=0.45"]]).splitlines()
+    assert not any(line.startswith("| `gen_gumbel_softmax` |") for line in bits)  # counts only: no row
+    counts = toy_tables.bias_table(results.bias, [BY_KEY["pois-quad"]])
+    assert "| `gen_gumbel_softmax` |" in counts and "| `arm` |" not in counts
     assert "bias" not in toy_tables.bias_table(results.bias, problems).splitlines()[0]
     panels = toy_runs.step_time_panels(results.runs, problems)
     assert set(panels) == {"Bernoulli", "Poisson"} and "exact" not in panels["Bernoulli"]
@@ -293,6 +299,8 @@ def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds()
                                          ["arm"]), ValueError, "rivals"),
     (lambda: toy_tables.claim_table([]), ValueError, "comparisons"),
     (lambda: toy_tables.problem_table([]), ValueError, "problems"),
+    (lambda: toy_tables.final_gap_table([{"problem": "a", "estimator": "st", "seed": 0, "final_gap": 0.1}],
+                                        PROBLEMS), ValueError, "runs"),
     (lambda: toy_tables.bias_table([], PROBLEMS), ValueError, "records"),
     (lambda: toy_runs.ToyResults.from_records([{"kind": "other"}]), ValueError, "kind"),
     (lambda: objectives.least_squares([[1.0, 2.0]], [1.0, 2.0]), ValueError, "matrix"),
