@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from .exact import exact_expectation, exact_gradient, exact_st_mean
 from .objectives import Objective
 from .projection import bernoulli_mean_matching_step
-from .style import COLORS
+from .style import COLORS, ESTIMATOR_STYLES
 from .validation import check_array, check_count
 
 
@@ -195,7 +195,8 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
     """One panel per title: for each estimator a line (mean over seeds) in a band (min to max over seeds).
 
     ``panels[title][estimator]`` is ``(steps, mean, low, high)``, four arrays of one length. The y axis is
-    logarithmic, values below ``floor`` are drawn at ``floor``; ``"exact"`` is drawn dashed in black.
+    logarithmic, values below ``floor`` are drawn at ``floor``; ``"exact"`` is drawn dashed in black, every other
+    estimator in its colour and dash (:data:`pwgf_viz.style.ESTIMATOR_STYLES`), so coinciding curves stay apart.
 
     Parameters
     ----------
@@ -227,8 +228,8 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
             steps, mean, low, high = (check_array(a, f"panels[{title!r}][{name!r}]").reshape(-1) for a in curve)
             if not len(steps) == len(mean) == len(low) == len(high):
                 raise ValueError(f"panels[{title!r}][{name!r}]: steps, mean, low and high must have one length")
-            color = COLORS.get(name, "#555555")
-            style = {"ls": "--", "lw": 1.2} if name == "exact" else {"lw": 1.4}
+            color, dash = ESTIMATOR_STYLES.get(name, ("#555555", "-"))
+            style = {"ls": "--", "lw": 1.2} if name == "exact" else {"ls": dash, "lw": 1.4}
             ax.plot(steps, np.maximum(mean, floor), color=color, label=name, **style)
             if name != "exact":
                 ax.fill_between(steps, np.maximum(low, floor), np.maximum(high, floor), color=color, alpha=0.15,
@@ -236,7 +237,6 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
         ax.set_yscale("log")
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("step", fontsize="small")
-        ax.tick_params(labelsize=7)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize="small")
     for ax in list(axes.flat)[len(panels):]:
@@ -247,7 +247,9 @@ def band_panels(panels: Mapping[str, Mapping[str, tuple]], ylabel: str, ncols: i
             handles.setdefault(label, handle)
     fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize="small",
                frameon=False)
-    fig.tight_layout(rect=(0, 0.04 + 0.03 * math.ceil(len(handles) / 5), 1, 1))
+    # Room below the panels for the legend's rows (about 0.22 inch each), whatever the figure's height.
+    legend_inches = 0.1 + 0.22 * math.ceil(len(handles) / 5)
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -277,6 +279,6 @@ def bar_panels(panels: Mapping[str, Mapping[str, float]], xlabel: str) -> Figure
         ax.invert_yaxis()
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel(xlabel, fontsize="small")
-        ax.tick_params(axis="x", labelsize=7)
+    axes[0, 0].set_ylabel("estimator", fontsize="small")
     fig.tight_layout()
     return fig

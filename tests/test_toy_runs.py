@@ -196,10 +196,26 @@ def test_grid_records_curves_and_round_trip(tmp_path):
     table = toy_tables.final_gap_table(results.runs, problems).splitlines()
     assert table[0] == "| estimator | t=0.45 | pois-quad | runs |"
     assert table[2].startswith("| `exact` |") and table[2].endswith("| 1 |")
+    bits = toy_tables.final_gap_table(results.runs, [BY_KEY["t=0.45"]]).splitlines()
+    assert not any(line.startswith("| `pwgf` |") for line in bits)  # ran on counts only: no row
+    bits = toy_tables.bias_table(results.bias, [BY_KEY["t=0.45"]]).splitlines()
+    assert not any(line.startswith("| `gen_gumbel_softmax` |") for line in bits)  # counts only: no row
+    counts = toy_tables.bias_table(results.bias, [BY_KEY["pois-quad"]])
+    assert "| `gen_gumbel_softmax` |" in counts and "| `arm` |" not in counts
     assert "bias" not in toy_tables.bias_table(results.bias, problems).splitlines()[0]
     panels = toy_runs.step_time_panels(results.runs, problems)
     assert set(panels) == {"Bernoulli", "Poisson"} and "exact" not in panels["Bernoulli"]
     assert set(toy_runs.curve_panels(results, problems)) == {p.title for p in problems}
+
+
+def test_problem_table_by_hand():
+    # (z - t)^2 from p0 = 1/2: L(p0) = t^2 + (1 - 2t)/2 = 0.2525 and L* = t^2 = 0.2025 at t = 0.45.
+    lines = toy_tables.problem_table([BY_KEY["t=0.45"], BY_KEY["lsq"]]).splitlines()
+    assert lines[0] == "| key | $f$, family | $\\theta_0$ | probe | $L(\\theta_0)$ | $L^\\star$ |"
+    assert lines[1] == "|---|---|---|---|---:|---:|"
+    assert lines[2] == "| t=0.45 | $(z - 0.45)^2$, Bernoulli | 0.5 | 0.25 | 0.2525 | 0.2025 |"
+    assert lines[3].startswith("| lsq |") and "| 0.5 (each) | 0.2 to 0.8 |" in lines[3]
+    assert len(lines) == 4
 
 
 def test_claim_comparisons_rows():
@@ -228,8 +244,9 @@ def test_compare_final_gaps_by_hand():
     assert not c.comparable_or_better and not c.clearly_better
     assert toy_claims.compare_final_gaps(runs, "a", "st", ["disarm"]).clearly_better
     table = toy_tables.claim_table([c]).splitlines()
-    assert table[2].startswith("| a | `st` | 0.6000\u00a0±\u00a00.1000 | `arm` |") and table[2].endswith("| **no** |")
-    assert "comparable or better, z\u00a0≤\u00a02.78" in table[2]
+    assert table[0] == "| problem | estimator | held | z | needs | final gap | best rival | its gap |"
+    assert table[2] == ("| a | `st` | **no** | +4.9 | z\u00a0≤\u00a02.78 | 0.6000\u00a0±\u00a00.1000 | `arm` "
+                        "| 0.2000\u00a0±\u00a00.1000 |")
 
 
 def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds():
@@ -281,6 +298,9 @@ def test_claim_threshold_lies_between_two_and_two_standard_errors_of_few_seeds()
     (lambda: toy_claims.compare_final_gaps([{"problem": "a", "estimator": "st", "final_gap": 0.1}] * 2, "a", "st",
                                          ["arm"]), ValueError, "rivals"),
     (lambda: toy_tables.claim_table([]), ValueError, "comparisons"),
+    (lambda: toy_tables.problem_table([]), ValueError, "problems"),
+    (lambda: toy_tables.final_gap_table([{"problem": "a", "estimator": "st", "seed": 0, "final_gap": 0.1}],
+                                        PROBLEMS), ValueError, "runs"),
     (lambda: toy_tables.bias_table([], PROBLEMS), ValueError, "records"),
     (lambda: toy_runs.ToyResults.from_records([{"kind": "other"}]), ValueError, "kind"),
     (lambda: objectives.least_squares([[1.0, 2.0]], [1.0, 2.0]), ValueError, "matrix"),
