@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from . import data
+from . import data, results
 from .models import mlp
 from .validation import check_choice, check_count, check_positive
 
@@ -106,10 +106,8 @@ def rotation_trick(z: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    z : torch.Tensor
-        Encoder outputs, shape ``(..., d)``.
-    q : torch.Tensor
-        Their codebook vectors, same shape.
+    z, q : torch.Tensor
+        As in :func:`straight_through`.
 
     Returns
     -------
@@ -422,27 +420,23 @@ def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[st
     setting : Setting
         The runs' settings (e.g. ``SETTINGS["quick"]``).
     progress : bool, default False
-        Print one line per run.
+        Print one line per run: its codebook size, gradient, seed, test MSE, codes used and time.
     save : callable, optional
-        Called with the list of records so far after each run.
+        As in :func:`pwgf_viz.results.run_each`.
 
     Returns
     -------
     list of dict
-        The records of :func:`run`, seed-major.
+        The records of :func:`run`, seed-major (codebook size, then gradient).
     """
-    records: list[dict[str, object]] = []
-    for seed in range(setting.seeds):
-        for size in setting.codebook_sizes:
-            for gradient in GRADIENTS:
-                records.append(run(gradient, size, setting, seed))
-                if progress:
-                    r = records[-1]
-                    print(f"K={size} {gradient} seed {seed}: test MSE {r['mse']:.4f}, {r['codes_used']} codes "
-                          f"used ({r['seconds']:.0f} s)", flush=True)
-                if save is not None:
-                    save(records)
-    return records
+    calls = [(gradient, size, setting, seed) for seed in range(setting.seeds)
+             for size in setting.codebook_sizes for gradient in GRADIENTS]
+    return results.run_each(run, calls, _describe if progress else None, save)
+
+
+def _describe(r: dict) -> str:
+    return (f"K={r['codebook_size']} {r['gradient']} seed {r['seed']}: test MSE {r['mse']:.4f}, {r['codes_used']} "
+            f"codes used ({r['seconds']:.0f} s)")
 
 
 __all__ = ["DEGENERATE_NORM", "GRADIENTS", "Quantised", "SETTINGS", "Setting", "VQAutoencoder", "check_gradient",
