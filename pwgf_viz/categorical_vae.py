@@ -115,7 +115,7 @@ class CategoricalVAE(LatentVAE):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries in [0, 1].
+            Data, as in :meth:`logits`.
         samples : int, default 100
             The number :math:`S` of draws per row, in [1, 10000].
 

@@ -250,8 +250,7 @@ class VQAutoencoder(nn.Module):
         -------
         Quantised
             ``z`` and ``q``, shape ``(n, n_latent, dim)`` (``q`` carries the codebook's gradient), the ``surrogate`` of
-            the chosen
-            gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
+            the chosen gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
         """
         x = self._check_data(x)
         z = self.encoder(x).reshape(x.shape[0], self.n_latent, self.dim)
@@ -282,7 +281,7 @@ class VQAutoencoder(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+            The batch of images, as in :meth:`quantise`.
 
         Returns
         -------
@@ -302,14 +301,13 @@ class VQAutoencoder(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+            The images to score, as in :meth:`quantise`.
 
         Returns
         -------
         dict of str to float
             ``mse`` (per pixel, decoding the codes), ``quantisation_error`` (mean :math:`\\lVert z - q\\rVert^2`),
-            ``codes_used`` (an int) and
-            ``perplexity`` (the exponential of the codes' entropy).
+            ``codes_used`` (an int) and ``perplexity`` (the exponential of the codes' entropy).
         """
         out = self.quantise(x)
         counts = torch.bincount(out.indices.reshape(-1), minlength=self.codebook_size).double()
@@ -418,7 +416,7 @@ def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[st
     Parameters
     ----------
     setting : Setting
-        The runs' settings (e.g. ``SETTINGS["quick"]``).
+        Epochs, seeds, codebook sizes and optimiser (e.g. ``SETTINGS["quick"]``).
     progress : bool, default False
         Print one line per run: its codebook size, gradient, seed, test MSE, codes used and time.
     save : callable, optional
