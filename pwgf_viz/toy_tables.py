@@ -23,6 +23,21 @@ def final_gap_table(runs: Sequence[Mapping[str, object]], problems: Sequence[Toy
 
     Built with :func:`pwgf_viz.results.summary_table` from one record per (estimator, seed) holding the final gap
     of each problem that estimator ran; the last column counts those records (the seeds).
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        ``"run"`` records (:attr:`pwgf_viz.toy_runs.ToyResults.runs`): ``problem``, ``estimator``, ``seed``,
+        ``final_gap``.
+    problems : sequence of ToyProblem
+        The columns, in order.
+    digits : int, default 4
+        Decimals shown, in [0, 12].
+
+    Returns
+    -------
+    str
+        The table.
     """
     wide: dict[tuple[str, int], dict[str, object]] = {}
     for r in runs:
@@ -36,6 +51,18 @@ def bias_table(records: Sequence[Mapping[str, object]], problems: Sequence[ToyPr
     (:func:`pwgf_viz.compare.bias_std_table`).
 
     The first row gives each problem's exact gradient norm at its probe point, the scale of the cells.
+
+    Parameters
+    ----------
+    records : sequence of mappings
+        Records of :func:`pwgf_viz.toy_runs.bias_records` (others, of another ``kind``, are ignored).
+    problems : sequence of ToyProblem
+        The columns, in order; problems without bias records are left out (at least one must have them).
+
+    Returns
+    -------
+    str
+        The table, rows in the order the estimators first appear in ``records``.
     """
     cell = {(r["problem"], r["estimator"]): r for r in records if r.get("kind", "bias") == "bias"}
     keys = [p.key for p in problems if any(k[0] == p.key for k in cell)]
@@ -51,7 +78,20 @@ def claim_table(comparisons: Sequence[Comparison], digits: int = 4) -> str:
     """Markdown: per problem, the estimator of the claim and the best rival (mean ± sd of the final gap), the
     difference in standard errors :math:`z`, and the verdict of Welch's test (:mod:`pwgf_viz.verdicts`) with its
     threshold :math:`t`: on Bernoulli problems comparable or better, :math:`z \\le t`; on Poisson problems clearly
-    better, :math:`z < -t`."""
+    better, :math:`z < -t`.
+
+    Parameters
+    ----------
+    comparisons : sequence of Comparison
+        From :func:`pwgf_viz.toy_claims.claim_comparisons`; at least one.
+    digits : int, default 4
+        Decimals of the final gaps.
+
+    Returns
+    -------
+    str
+        The table, one row per comparison; a claim that does not hold reads ``**no**``.
+    """
     if not comparisons:
         raise ValueError("comparisons must hold at least one Comparison (see claim_comparisons)")
     rows = []
