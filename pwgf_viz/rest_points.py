@@ -161,6 +161,11 @@ def _times(t: object) -> np.ndarray:
     return values
 
 
+def _st_drift(data: LatticeData, theta: np.ndarray | float) -> np.ndarray | float:
+    """:math:`\\mathbb{E}[f'(z)] = a + c\\,\\theta`, the mean ST gradient, for checked arguments."""
+    return data.a + data.c * theta
+
+
 def st_mean(data: LatticeData, theta: object) -> np.ndarray:
     """Mean ST gradient :math:`\\mathbb{E}[f'(z)] = a + c\\,\\theta` on a Bernoulli (``eq-st-flow``).
 
@@ -177,7 +182,7 @@ def st_mean(data: LatticeData, theta: object) -> np.ndarray:
         :math:`(1-\\theta) f'(0) + \\theta f'(1)`, the shape of ``theta``.
     """
     data = check_lattice(data)
-    return data.a + data.c * _theta(theta)
+    return _st_drift(data, _theta(theta))
 
 
 def st_rest_point(data: LatticeData) -> RestPoint:
@@ -304,7 +309,7 @@ def flow_limit(data: LatticeData, theta0: object, flow: str) -> float:
     data = check_lattice(data)
     start = _start(theta0, closed=False)
     if flow == "st":
-        velocity = -(data.a + data.c * start)
+        velocity = -_st_drift(data, start)
         rest = st_rest_point(data)
         if velocity == 0:
             return start
@@ -377,7 +382,7 @@ def logit_st_velocity(data: LatticeData, logit: object) -> tuple[np.ndarray, np.
     alpha = _reals(logit, "logit")
     theta = _sigmoid(alpha)
     slope = theta * (1 - theta)
-    mean = data.a + data.c * theta
+    mean = _st_drift(data, theta)
     return -slope * mean, -slope**2 * mean
 
 
@@ -403,7 +408,7 @@ def two_weight_st_field(data: LatticeData, w: object) -> np.ndarray:
         raise ValueError(f"w must have shape (..., 2); got shape {weights.shape}")
     h = weights[..., 0] * weights[..., 1]
     theta = _sigmoid(h)
-    drive = theta * (1 - theta) * (data.a + data.c * theta)
+    drive = theta * (1 - theta) * _st_drift(data, theta)
     jac = weights[..., ::-1]
     return -jac * drive[..., None]
 
