@@ -74,7 +74,7 @@ class CategoricalVAE(LatentVAE):
                          estimator, **options)
 
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
-        """See :meth:`LatentVAE.latent_parameter`; here the encoder logits, shape ``(n, L, C)``."""
+        """See :meth:`~pwgf_viz.models.LatentVAE.latent_parameter`; here the encoder logits, shape ``(n, L, C)``."""
         return self.encoder(x).reshape(x.shape[0], self.n_latent, self.n_classes)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -93,18 +93,20 @@ class CategoricalVAE(LatentVAE):
         return self.latent_parameter(self._check_data(x))
 
     def kl(self, logits: torch.Tensor) -> torch.Tensor:
-        """See :meth:`LatentVAE.kl`; here :math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` of logits, shape ``(n, L, C)``.
+        """See :meth:`~pwgf_viz.models.LatentVAE.kl`; here :math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` of logits,
+        shape ``(n, L, C)``.
         """
         log_pi = torch.log_softmax(logits, -1)
         return (log_pi.exp() * log_pi).sum((-1, -2)) + self.n_latent * math.log(self.n_classes)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """See :meth:`LatentVAE.prior_log_prob`; here the constant :math:`-L \\log C` of one-hot ``z``, ``(n, L, C)``.
+        """See :meth:`~pwgf_viz.models.LatentVAE.prior_log_prob`; here the constant :math:`-L \\log C` of one-hot
+        ``z``, shape ``(n, L, C)``.
         """
         return torch.full(z.shape[:1], -self.n_latent * math.log(self.n_classes), dtype=z.dtype)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, params: dict | None = None) -> torch.Tensor:
-        """See :meth:`LatentVAE.log_likelihood`; here ``z`` is one-hot, shape ``(n, L, C)``."""
+        """See :meth:`~pwgf_viz.models.LatentVAE.log_likelihood`; here ``z`` is one-hot, shape ``(n, L, C)``."""
         out = self._decode(z.reshape(z.shape[0], -1), params)
         return -nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none").sum(-1)
 

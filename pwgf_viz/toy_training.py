@@ -74,8 +74,8 @@ def adam_run(estimator: str, problem: ToyProblem, steps: int, lr: float = 0.05, 
     Parameters
     ----------
     estimator : str
-        A name of :data:`pwgf_viz.ESTIMATORS` that supports the problem's family, or ``"exact"`` (:data:`EXACT`)
-        for the exact gradient.
+        A name of :data:`pwgf_viz.ESTIMATORS` that supports the problem's family, or ``"exact"``
+        (:data:`~pwgf_viz.toy_problems.EXACT`) for the exact gradient.
     problem : ToyProblem
         The problem (:func:`pwgf_viz.toy_problems.toy_problems`).
     steps : int
