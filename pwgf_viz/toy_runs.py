@@ -168,7 +168,8 @@ def bias_stats(problem: ToyProblem, n: int = 10_000, seed: int = 0) -> list[Esti
     problem : ToyProblem
         The problem; its ``probe`` is where the estimators are measured.
     n : int, default 10000
-        Draws per estimator, a multiple of each estimator's draws per step.
+        Draws per estimator, >= 2; for an estimator with a shared baseline, a multiple of its draws per step
+        (:func:`bias_options`).
     seed : int, default 0
         The seed of the draws, the same for every estimator.
 
