@@ -135,10 +135,8 @@ def scatter_flow_animation(trajectory: object, times: object, potential: Potenti
 
     Parameters
     ----------
-    trajectory : array_like
-        The clouds, shape ``(steps, n, 2)`` with ``steps >= 2``, finite.
-    times : array_like
-        The time of each step, ``steps`` finite numbers.
+    trajectory, times : array_like
+        As in :func:`density_flow_animation`, with clouds in two dimensions: shape ``(steps, n, 2)``.
     potential : pwgf_viz.flows.Potential
         The potential :math:`f` whose contour lines are drawn.
     extent : tuple of float, default (-2.0, 2.0, -1.5, 1.5)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import data, families
+from . import data, families, results
 from .estimators import get_estimator
 from .models import LatentVAE, mlp
 from .validation import check_count, check_positive
@@ -74,18 +74,7 @@ class CategoricalVAE(LatentVAE):
                          estimator, **options)
 
     def latent_parameter(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder logits, shape ``(n, L, C)``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, checked by the caller.
-
-        Returns
-        -------
-        torch.Tensor
-            The logits, shape ``(n, L, C)``.
-        """
+        """See :meth:`~pwgf_viz.models.LatentVAE.latent_parameter`; here the encoder logits, shape ``(n, L, C)``."""
         return self.encoder(x).reshape(x.shape[0], self.n_latent, self.n_classes)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,53 +93,20 @@ class CategoricalVAE(LatentVAE):
         return self.latent_parameter(self._check_data(x))
 
     def kl(self, logits: torch.Tensor) -> torch.Tensor:
-        """:math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` per row, shape ``(n,)``.
-
-        Parameters
-        ----------
-        logits : torch.Tensor
-            Encoder logits, shape ``(n, L, C)``.
-
-        Returns
-        -------
-        torch.Tensor
-            The KL of each row, shape ``(n,)``.
+        """See :meth:`~pwgf_viz.models.LatentVAE.kl`; here :math:`\\mathrm{KL}(q \\| \\mathrm{Uniform})` of logits,
+        shape ``(n, L, C)``.
         """
         log_pi = torch.log_softmax(logits, -1)
         return (log_pi.exp() * log_pi).sum((-1, -2)) + self.n_latent * math.log(self.n_classes)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """:math:`\\log p(z) = -L \\log C` for every one-hot ``z``, shape ``(n,)``.
-
-        Parameters
-        ----------
-        z : torch.Tensor
-            One-hot codes, shape ``(n, L, C)``.
-
-        Returns
-        -------
-        torch.Tensor
-            The constant :math:`-L\\log C`, shape ``(n,)``.
+        """See :meth:`~pwgf_viz.models.LatentVAE.prior_log_prob`; here the constant :math:`-L \\log C` of one-hot
+        ``z``, shape ``(n, L, C)``.
         """
         return torch.full(z.shape[:1], -self.n_latent * math.log(self.n_classes), dtype=z.dtype)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, params: dict | None = None) -> torch.Tensor:
-        """:math:`\\log p_\\psi(x \\mid z)` for one-hot ``z`` of shape ``(n, L, C)``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``.
-        z : torch.Tensor
-            One-hot codes, shape ``(n, L, C)``.
-        params : dict of str to torch.Tensor, optional
-            Tensors replacing the decoder's parameters; ``None`` uses the decoder's.
-
-        Returns
-        -------
-        torch.Tensor
-            The log-likelihood of each row, shape ``(n,)``.
-        """
+        """See :meth:`~pwgf_viz.models.LatentVAE.log_likelihood`; here ``z`` is one-hot, shape ``(n, L, C)``."""
         out = self._decode(z.reshape(z.shape[0], -1), params)
         return -nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none").sum(-1)
 
@@ -161,7 +117,7 @@ class CategoricalVAE(LatentVAE):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries in [0, 1].
+            Data, as in :meth:`logits`.
         samples : int, default 100
             The number :math:`S` of draws per row, in [1, 10000].
 
@@ -263,24 +219,19 @@ def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[st
     setting : Setting
         The runs' settings (e.g. ``SETTINGS["quick"]``).
     progress : bool, default False
-        Print one line per run.
+        Print one line per run: its shape, estimator, seed, test negative ELBO and time.
     save : callable, optional
-        Called with the list of records so far after each run (to keep partial results).
+        As in :func:`pwgf_viz.results.run_each`.
 
     Returns
     -------
     list of dict
         The records of :func:`run`, seed-major.
     """
-    records: list[dict[str, object]] = []
-    for seed in range(setting.seeds):
-        for n_classes, n_latent in SHAPES:
-            for name in ESTIMATORS:
-                records.append(run(name, n_classes, n_latent, setting, seed))
-                if progress:
-                    r = records[-1]
-                    print(f"{r['shape']} {name} seed {seed}: test -ELBO {r['test_neg_elbo']:.2f} "
-                          f"({r['seconds']:.0f} s)", flush=True)
-                if save is not None:
-                    save(records)
-    return records
+    calls = [(name, n_classes, n_latent, setting, seed) for seed in range(setting.seeds)
+             for n_classes, n_latent in SHAPES for name in ESTIMATORS]
+    return results.run_each(run, calls, _describe if progress else None, save)
+
+
+def _describe(r: dict) -> str:
+    return f"{r['shape']} {r['estimator']} seed {r['seed']}: test -ELBO {r['test_neg_elbo']:.2f} ({r['seconds']:.0f} s)"

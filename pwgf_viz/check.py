@@ -18,8 +18,27 @@ def check(answer: object, expected: object, *, rtol: float = 1e-6, atol: float =
     r"""Say whether ``answer`` matches ``expected``, elementwise :math:`|a - e| \le \mathrm{atol} + \mathrm{rtol}\,|e|`.
 
     Prints one line (``right`` or ``not yet`` with the largest error) unless ``quiet``, and returns the
-    verdict as a bool, so a hidden cell can ``assert check(solution, value)``. ``answer`` and ``expected``
-    are numbers, lists, NumPy arrays or torch tensors of the same shape.
+    verdict as a bool, so a hidden cell can ``assert check(solution, value)``.
+
+    Parameters
+    ----------
+    answer : number, list, numpy.ndarray or torch.Tensor
+        The reader's answer, finite.
+    expected : number, list, numpy.ndarray or torch.Tensor
+        The value the page computes, finite, of the shape of ``answer``.
+    rtol : float, default 1e-6
+        Relative tolerance, > 0, finite.
+    atol : float, default 1e-9
+        Absolute tolerance, > 0, finite.
+    exercise : str, default "exercise"
+        The exercise's name, at the start of the printed line.
+    quiet : bool, default False
+        Print nothing (for the hidden cells).
+
+    Returns
+    -------
+    bool
+        Whether every entry is within the tolerance.
     """
     if not isinstance(exercise, str):
         raise TypeError(f"exercise must be a string naming the exercise; got {type(exercise).__name__}")

@@ -31,7 +31,19 @@ from .validation import check_count, check_family, check_parameter
 
 @dataclass(frozen=True)
 class Problem:
-    """An objective, a family and a parameter: one row of the book's comparison tables."""
+    """An objective, a family and a parameter: one column of the book's comparison tables.
+
+    Parameters
+    ----------
+    name : str
+        The column's heading.
+    f : callable
+        The objective (:mod:`pwgf_viz.objectives`), mapping samples of shape ``(m, *theta.shape)`` to ``(m,)``.
+    family : {"bernoulli", "categorical", "poisson"}
+        The family of :math:`p_\\theta`.
+    theta : array_like or torch.Tensor
+        Its parameter, in the family's range; stored as a detached float64 tensor.
+    """
 
     name: str
     f: Objective
@@ -49,7 +61,27 @@ class Problem:
 
 @dataclass(frozen=True)
 class EstimatorStats:
-    """Summary of ``n`` draws of one estimator on one problem."""
+    """Summary of ``n`` draws of one estimator on one problem, as :func:`estimator_stats` returns it.
+
+    Parameters
+    ----------
+    problem : str
+        The problem's :attr:`Problem.name`.
+    estimator : str
+        The estimator's name.
+    n : int
+        The number of draws.
+    mean : torch.Tensor
+        The mean estimate, of ``theta``'s shape.
+    exact : torch.Tensor
+        The exact gradient, of ``theta``'s shape.
+    bias : float
+        :math:`\\|\\text{mean} - \\nabla L\\|_2` (``eq-bias-std``).
+    bias_se : float
+        The bias's Monte Carlo standard error.
+    std : float
+        The spread of a single draw, :math:`(\\operatorname{tr}\\widehat{\\operatorname{Cov}})^{1/2}`.
+    """
 
     problem: str
     estimator: str
@@ -121,7 +153,22 @@ def _grouped_se(flat: torch.Tensor, groups: object) -> float:
 
 def comparison(problems: Sequence[Problem], estimators: Sequence[str], n: int = 10_000,
                seed: int = 0) -> list[EstimatorStats]:
-    """Stats of every estimator that supports each problem's family, in order."""
+    """Stats of every estimator that supports each problem's family, in order.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The problems, outer loop.
+    estimators : sequence of str
+        Names of :data:`pwgf_viz.ESTIMATORS`, inner loop; those that do not support a problem's family are skipped.
+    n, seed : int
+        As in :func:`estimator_stats` (the same seed for every pair).
+
+    Returns
+    -------
+    list of EstimatorStats
+        One per supported (problem, estimator) pair, problem-major.
+    """
     return [estimator_stats(problem, name, n, seed)
             for problem in problems for name in estimators
             if problem.family in get_estimator(name).families]
@@ -131,7 +178,20 @@ def markdown_table(stats: Sequence[EstimatorStats], estimators: Sequence[str], s
     """A Markdown table: one row per estimator, one column per problem, cells ``bias / std`` (blank: unsupported).
 
     The first row gives each problem's exact gradient norm, the scale against which bias and std are read.
-    ``spec`` is the format of the numbers (``".3f"``: three decimals; ``".3g"``: three significant digits).
+
+    Parameters
+    ----------
+    stats : sequence of EstimatorStats
+        From :func:`comparison` or :func:`estimator_stats`; at least one.
+    estimators : sequence of str
+        The rows, in order.
+    spec : str, default ".3f"
+        The format of the numbers (``".3f"``: three decimals; ``".3g"``: three significant digits).
+
+    Returns
+    -------
+    str
+        The table, as :func:`bias_std_table` lays it out.
     """
     if not stats:
         raise ValueError("stats must hold at least one EstimatorStats (from comparison or estimator_stats)")

@@ -48,6 +48,11 @@ def _check_fraction(value: object, name: str) -> float:
     return value
 
 
+def _check_split(test_fraction: object, seed: object) -> tuple[float, int]:
+    """The checked arguments of :func:`_split` (checked before any data is loaded)."""
+    return _check_fraction(test_fraction, "test_fraction"), check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
+
+
 def _split(x: np.ndarray, test_fraction: float, seed: int) -> Split:
     """One fixed random split: a permutation drawn from ``numpy.random.default_rng(seed)``."""
     order = np.random.default_rng(seed).permutation(len(x))
@@ -79,8 +84,7 @@ def binarized_digits(threshold: int = 8, test_fraction: float = 0.2, seed: int =
     from sklearn.datasets import load_digits
 
     threshold = check_count(threshold, "threshold", minimum=1, maximum=DIGITS_MAX_LEVEL)
-    test_fraction = _check_fraction(test_fraction, "test_fraction")
-    seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
+    test_fraction, seed = _check_split(test_fraction, seed)
     images = load_digits().data
     return _split((images >= threshold).astype(np.float32), test_fraction, seed)
 
@@ -93,7 +97,7 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
     test_fraction : float, default 0.2
         Share of the 1797 images in the test set, in (0, 1); the split is :func:`binarized_digits`'s.
     seed : int, default 0
-        Seed of the permutation that chooses the test set.
+        As in :func:`binarized_digits`.
 
     Returns
     -------
@@ -102,8 +106,7 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
     """
     from sklearn.datasets import load_digits
 
-    test_fraction = _check_fraction(test_fraction, "test_fraction")
-    seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
+    test_fraction, seed = _check_split(test_fraction, seed)
     return _split((load_digits().data / DIGITS_MAX_LEVEL).astype(np.float32), test_fraction, seed)
 
 
@@ -115,10 +118,8 @@ def binarized_mnist(threshold: float = 0.5, test_fraction: float = 1 / 7, seed: 
     ----------
     threshold : float, default 0.5
         The intensity, as a fraction of 255, from which a pixel is 1, in (0, 1).
-    test_fraction : float, default 1/7
-        Share of the images in the test set, in (0, 1).
-    seed : int, default 0
-        Seed of the permutation that chooses the test set, in ``[0, 2**32 - 1]``.
+    test_fraction, seed
+        As in :func:`binarized_digits` (here ``test_fraction`` defaults to 1/7, the usual 10 000 test images).
 
     Returns
     -------
@@ -129,8 +130,7 @@ def binarized_mnist(threshold: float = 0.5, test_fraction: float = 1 / 7, seed: 
     from sklearn.datasets import fetch_openml
 
     threshold = _check_fraction(threshold, "threshold")
-    test_fraction = _check_fraction(test_fraction, "test_fraction")
-    seed = check_count(seed, "seed", minimum=0, maximum=2**32 - 1)
+    test_fraction, seed = _check_split(test_fraction, seed)
     images = fetch_openml("mnist_784", version=1, as_frame=False, parser="liac-arff").data / 255.0
     return _split((images >= threshold).astype(np.float32), test_fraction, seed)
 

@@ -30,7 +30,7 @@ def clip_to_family(family: str, theta: torch.Tensor) -> torch.Tensor:
     Parameters
     ----------
     family : {"bernoulli", "categorical", "poisson"}
-        The family.
+        The family whose range ``theta`` is brought back into.
     theta : torch.Tensor
         A parameter (possibly out of range after a step).
 

@@ -188,29 +188,12 @@ def _pathwise(f: Objective, z: torch.Tensor) -> Draws:
     return Draws(values, values.detach())
 
 
-def _st(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
-    r"""Straight-through: :math:`\hat g = \nabla_z f(z)` mapped through the mean (eq. ``eq-st``)."""
-    return _pathwise(f, layers.sample_st(family, theta_rows))
-
-
-def _gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
-    r"""Gumbel-Softmax: :math:`\hat g = \nabla_\theta f(\tilde z_\tau(\theta))` (``eq-gumbel-softmax``)."""
-    return _pathwise(f, layers.sample_gumbel_softmax(family, theta_rows, temperature))
-
-
-def _st_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
-    """Straight-through Gumbel-Softmax: ``f`` at the hard draw, gradient of the relaxed one."""
-    return _pathwise(f, layers.sample_gumbel_softmax(family, theta_rows, temperature, hard=True))
-
-
-def _pwgf(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
-    r"""pWGF: the :math:`W_2`-projected velocity's numerator (:func:`pwgf_viz.layers.sample_pwgf`)."""
-    return _pathwise(f, layers.sample_pwgf(family, theta_rows))
-
-
-def _reinmax(f: Objective, family: str, theta_rows: torch.Tensor, temperature: float) -> Draws:
-    r"""ReinMax: :math:`2J(\pi_1)g - \tfrac12J(\pi_0)g` in logits (:func:`pwgf_viz.layers.sample_reinmax`)."""
-    return _pathwise(f, layers.sample_reinmax(family, theta_rows, temperature))
+def _pathwise_rule(sample: Callable[..., torch.Tensor], **fixed: object) -> SurrogateRule:
+    """The rule of an estimator whose draw ``sample(family, theta_rows, **options)`` (a :mod:`pwgf_viz.layers`
+    function; the estimator's options are its keyword arguments) carries the estimator's gradient."""
+    def rule(f: Objective, family: str, theta_rows: torch.Tensor, **options: object) -> Draws:
+        return _pathwise(f, sample(family, theta_rows, **fixed, **options))
+    return rule
 
 
 def _gen_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, truncation: int | None,
@@ -218,29 +201,6 @@ def _gen_gumbel_softmax(f: Objective, family: str, theta_rows: torch.Tensor, tru
     r"""Generalized Gumbel-Softmax: :math:`\hat g = \nabla_\lambda f(\tilde z)` with the relaxed count
     :math:`\tilde z` of :func:`pwgf_viz.layers.sample_gen_gumbel_softmax` (``eq-gengs``)."""
     return _pathwise(f, layers.sample_gen_gumbel_softmax(theta_rows, truncation, temperature))
-
-
-def _gumbel_rao(f: Objective, family: str, theta_rows: torch.Tensor, samples: int,
-                temperature: float) -> Draws:
-    r"""Gumbel-Rao Monte Carlo (:func:`pwgf_viz.layers.sample_gumbel_rao`)."""
-    return _pathwise(f, layers.sample_gumbel_rao(family, theta_rows, samples, temperature))
-
-
-def _zgr(f: Objective, family: str, theta_rows: torch.Tensor) -> Draws:
-    r"""ZGR, the zero-temperature Gumbel-Rao limit (:func:`pwgf_viz.layers.sample_zgr`)."""
-    return _pathwise(f, layers.sample_zgr(family, theta_rows))
-
-
-def _gapped_st(f: Objective, family: str, theta_rows: torch.Tensor, gap: float, temperature: float) -> Draws:
-    r"""Gapped straight-through (:func:`pwgf_viz.layers.sample_gapped_st`)."""
-    return _pathwise(f, layers.sample_gapped_st(family, theta_rows, gap, temperature))
-
-
-def _decoupled_st(f: Objective, family: str, theta_rows: torch.Tensor, forward_temperature: float,
-                  backward_temperature: float) -> Draws:
-    r"""Decoupled ST-Gumbel-Softmax (:func:`pwgf_viz.layers.sample_decoupled_st`)."""
-    return _pathwise(f, layers.sample_decoupled_st(family, theta_rows, forward_temperature,
-                                                   backward_temperature))
 
 
 def _logit_surrogate(grad_logits: torch.Tensor, theta_rows: torch.Tensor) -> torch.Tensor:
@@ -298,26 +258,28 @@ def _registry() -> Mapping[str, Estimator]:
         Estimator("reinforce", FAMILIES, True, _reinforce, "score function (REINFORCE)"),
         Estimator("reinforce_baseline", FAMILIES, True, _reinforce_baseline,
                   "score function with a leave-one-out baseline", {"groups": 1}, min_samples=2),
-        Estimator("st", FAMILIES, False, _st, "straight-through: grad f at the sample, through the mean"),
-        Estimator("gumbel_softmax", relaxed, False, _gumbel_softmax, "Gumbel-Softmax / Concrete relaxation",
-                  tau),
-        Estimator("st_gumbel_softmax", relaxed, False, _st_gumbel_softmax, "straight-through Gumbel-Softmax",
-                  tau),
+        Estimator("st", FAMILIES, False, _pathwise_rule(layers.sample_st),
+                  "straight-through: grad f at the sample, through the mean"),
+        Estimator("gumbel_softmax", relaxed, False, _pathwise_rule(layers.sample_gumbel_softmax),
+                  "Gumbel-Softmax / Concrete relaxation", tau),
+        Estimator("st_gumbel_softmax", relaxed, False, _pathwise_rule(layers.sample_gumbel_softmax, hard=True),
+                  "straight-through Gumbel-Softmax", tau),
         Estimator("arm", ("bernoulli",), True, _arm, "Augment-REINFORCE-Merge", evaluations=2),
         Estimator("disarm", ("bernoulli",), True, _disarm, "ARM with antithetic, Rao-Blackwellised draws",
                   evaluations=2),
-        Estimator("pwgf", FAMILIES, False, _pwgf,
+        Estimator("pwgf", FAMILIES, False, _pathwise_rule(layers.sample_pwgf),
                   "W2-projected flow of the dequantised family (numerator): trapezoid rule in each cell"),
-        Estimator("reinmax", relaxed, False, _reinmax, "ReinMax: second-order (Heun) straight-through",
-                  {"temperature": 1.0}),
-        Estimator("gumbel_rao", relaxed, False, _gumbel_rao,
+        Estimator("reinmax", relaxed, False, _pathwise_rule(layers.sample_reinmax),
+                  "ReinMax: second-order (Heun) straight-through", {"temperature": 1.0}),
+        Estimator("gumbel_rao", relaxed, False, _pathwise_rule(layers.sample_gumbel_rao),
                   "Gumbel-Rao: ST-Gumbel-Softmax averaged over conditional Gumbel draws given the sample",
                   {"samples": 10, "temperature": 0.5}),
-        Estimator("zgr", relaxed, False, _zgr, "ZGR: zero-temperature limit of Gumbel-Rao"),
-        Estimator("gapped_st", relaxed, False, _gapped_st,
+        Estimator("zgr", relaxed, False, _pathwise_rule(layers.sample_zgr),
+                  "ZGR: zero-temperature limit of Gumbel-Rao"),
+        Estimator("gapped_st", relaxed, False, _pathwise_rule(layers.sample_gapped_st),
                   "Gapped ST: softmax of deterministically perturbed logits with a margin",
                   {"gap": 1.0, "temperature": 1.0}),
-        Estimator("decoupled_st", relaxed, False, _decoupled_st,
+        Estimator("decoupled_st", relaxed, False, _pathwise_rule(layers.sample_decoupled_st),
                   "decoupled ST-Gumbel-Softmax: forward and backward temperatures apart",
                   {"forward_temperature": 1.0, "backward_temperature": 1.0}),
         Estimator("gen_gumbel_softmax", ("poisson",), False, _gen_gumbel_softmax,

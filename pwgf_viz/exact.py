@@ -126,6 +126,11 @@ def _expectation(f: Objective, family: str, theta: torch.Tensor) -> torch.Tensor
     return total
 
 
+def _check_problem(f: object, family: str, theta: object) -> tuple[Objective, torch.Tensor]:
+    """The checked objective, and ``theta`` as a detached float64 tensor of ``family``'s range."""
+    return check_objective(f), check_parameter(family, theta).detach().to(torch.float64)
+
+
 def exact_expectation(f: Objective, family: str, theta: object) -> float:
     r"""The exact value of :math:`L(\theta) = \mathbb{E}_{p_\theta}[f(z)]` (eq. ``eq-objective``).
 
@@ -146,8 +151,7 @@ def exact_expectation(f: Objective, family: str, theta: object) -> float:
     float
         :math:`L(\theta)` (exact up to the Poisson truncation).
     """
-    f = check_objective(f)
-    theta = check_parameter(family, theta).detach().to(torch.float64)
+    f, theta = _check_problem(f, family, theta)
     with torch.no_grad():
         return float(_expectation(f, family, theta))
 
@@ -162,18 +166,15 @@ def exact_gradient(f: Objective, family: str, theta: object) -> torch.Tensor:
     ----------
     f : callable
         The objective, as for :func:`exact_expectation` (it need not be differentiable).
-    family : {"bernoulli", "categorical", "poisson"}
-        The family of :math:`p_\theta`.
-    theta : array_like or torch.Tensor
-        Its parameter, in the family's range, within the sizes of the module docstring.
+    family, theta
+        As in :func:`exact_expectation`.
 
     Returns
     -------
     torch.Tensor
         :math:`\nabla_\theta L`, float64, of ``theta``'s shape.
     """
-    f = check_objective(f)
-    theta = check_parameter(family, theta).detach().to(torch.float64)
+    f, theta = _check_problem(f, family, theta)
     if family == "poisson":
         return _poisson_shift_gradient(f, theta)
     theta.requires_grad_(True)
@@ -210,18 +211,15 @@ def exact_st_mean(f: Objective, family: str, theta: object) -> torch.Tensor:
     ----------
     f : callable
         The objective, differentiable in ``z`` (torch operations), mapping ``(m, *theta.shape)`` to ``(m,)``.
-    family : {"bernoulli", "categorical", "poisson"}
-        The family of :math:`p_\theta`.
-    theta : array_like or torch.Tensor
-        Its parameter, in the family's range, within the sizes of the module docstring.
+    family, theta
+        As in :func:`exact_expectation`.
 
     Returns
     -------
     torch.Tensor
         The mean of the ST estimator, float64, of ``theta``'s shape.
     """
-    f = check_objective(f)
-    theta = check_parameter(family, theta).detach().to(torch.float64)
+    f, theta = _check_problem(f, family, theta)
     grad_mean = torch.zeros_like(theta)
     for z in enumerate_support(family, theta):
         grad_z = objective_slopes(f, z)

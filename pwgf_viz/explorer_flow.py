@@ -238,16 +238,8 @@ class FlowExplorer(Explorer):
 
         Parameters
         ----------
-        expression : str
-            The potential, an expression in ``z`` (:func:`parse_potential`).
-        particles : int
-            Number of particles, in [1, 100000].
-        step : float
-            The step :math:`h > 0`.
-        final_time : float
-            The final time, > 0 (``max(1, round(final_time / step))`` steps).
-        temperature : float
-            :math:`T \\ge 0`; 0 for the Euler flow, else Langevin dynamics.
+        expression, particles, step, final_time, temperature
+            The settings, as in :meth:`trajectory`.
 
         Returns
         -------

@@ -28,7 +28,21 @@ MAX_TRAJECTORY_ELEMENTS = 50_000_000
 
 @dataclass(frozen=True)
 class Potential:
-    r"""A potential :math:`f` with its gradient and a LaTeX formula, for particle clouds of shape ``(n, d)``."""
+    r"""A potential :math:`f` with its gradient and a LaTeX formula, for particle clouds of shape ``(n, d)``.
+
+    Parameters
+    ----------
+    name : str
+        A short name, for titles and menus.
+    latex : str
+        The formula of :math:`f`, LaTeX without dollars.
+    f : callable
+        The potential, mapping a cloud ``(n, d)`` to its values ``(n,)``.
+    grad : callable
+        Its gradient, mapping ``(n, d)`` to ``(n, d)``.
+    dim : int, default 1
+        The dimension :math:`d` of the particles.
+    """
 
     name: str
     latex: str
@@ -38,14 +52,36 @@ class Potential:
 
 
 def quadratic(a: float = 1.0) -> Potential:
-    r""":math:`f(z) = \tfrac a2 |z|^2`: the flow is the contraction :math:`z_t = e^{-at} z_0`."""
+    r""":math:`f(z) = \tfrac a2 |z|^2`: the flow is the contraction :math:`z_t = e^{-at} z_0`.
+
+    Parameters
+    ----------
+    a : float, default 1.0
+        The curvature :math:`a > 0`, finite.
+
+    Returns
+    -------
+    Potential
+        :math:`f`, :math:`\nabla f(z) = a z`, in any dimension.
+    """
     a = check_positive(a, "a")
     return Potential("quadratic", rf"\tfrac{{{a:g}}}{{2}} z^2", lambda z: 0.5 * a * (z**2).sum(-1),
                      lambda z: a * z)
 
 
 def double_well(tilt: float = 0.0) -> Potential:
-    r"""1-D double well :math:`f(z) = (z^2 - 1)^2 + c z`, wells near :math:`\pm 1` (tilted by :math:`c`)."""
+    r"""1-D double well :math:`f(z) = (z^2 - 1)^2 + c z`, wells near :math:`\pm 1` (tilted by :math:`c`).
+
+    Parameters
+    ----------
+    tilt : float, default 0.0
+        The tilt :math:`c`, finite; :math:`c > 0` deepens the left well.
+
+    Returns
+    -------
+    Potential
+        :math:`f` and :math:`f'(z) = 4z(z^2 - 1) + c`, in :math:`d = 1`.
+    """
     c = float(tilt)
     if not np.isfinite(c):
         raise ValueError(f"tilt must be a finite number; got {tilt}")
@@ -68,7 +104,20 @@ def double_well_2d() -> Potential:
 
 
 def as_particles(z: object, name: str = "z0") -> np.ndarray:
-    """``z`` as a float64 cloud of shape ``(n, d)`` (a 1-D array is ``n`` particles in ``d = 1``); finite, non-empty."""
+    """``z`` as a float64 cloud of shape ``(n, d)`` (a 1-D array is ``n`` particles in ``d = 1``).
+
+    Parameters
+    ----------
+    z : array_like
+        Particles, shape ``(n,)`` or ``(n, d)``, finite, non-empty.
+    name : str, default "z0"
+        Its name, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n, d)``.
+    """
     array = check_array(z, name, ndim=(1, 2))
     return array[:, None] if array.ndim == 1 else array
 
@@ -84,10 +133,14 @@ def _gradient(grad_f: Field, z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _setup(grad_f: object, z0: object, step: object, n_steps: object) -> tuple[np.ndarray, float, int]:
+def _check_field(grad_f: object) -> None:
     if not callable(grad_f):
         raise TypeError(f"grad_f must be a callable mapping particles (n, d) to gradients (n, d); "
                         f"got {type(grad_f).__name__}")
+
+
+def _setup(grad_f: object, z0: object, step: object, n_steps: object) -> tuple[np.ndarray, float, int]:
+    _check_field(grad_f)
     z = as_particles(z0)
     step = check_positive(step, "step")
     n_steps = check_count(n_steps, "n_steps", minimum=1, maximum=MAX_TRAJECTORY_ELEMENTS)
@@ -97,18 +150,39 @@ def _setup(grad_f: object, z0: object, step: object, n_steps: object) -> tuple[n
     return z, step, n_steps
 
 
+def _trajectory(z: np.ndarray, n_steps: int, move: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The clouds ``z``, ``move(z)``, ``move(move(z))``, ...: shape ``(n_steps + 1, *z.shape)``."""
+    path = np.empty((n_steps + 1, *z.shape))
+    path[0] = z
+    for k in range(n_steps):
+        path[k + 1] = move(path[k])
+    return path
+
+
 def euler_flow(grad_f: Field, z0: object, step: float, n_steps: int) -> np.ndarray:
     r"""Forward Euler on every particle, :math:`z_{k+1} = z_k - \epsilon \nabla f(z_k)` (eq. ``eq-wgf-euler-step``).
 
     The pushed-forward cloud :math:`(\mathrm{id} - \epsilon\nabla f)_\# q_k` is the explicit step of the Wasserstein
-    gradient flow of :math:`F(q) = \mathbb{E}_q[f]`. Returns the trajectory, shape ``(n_steps + 1, n, d)``.
+    gradient flow of :math:`F(q) = \mathbb{E}_q[f]`.
+
+    Parameters
+    ----------
+    grad_f : callable
+        :math:`\nabla f`, mapping a cloud ``(n, d)`` to ``(n, d)``; it must stay finite along the trajectory.
+    z0 : array_like
+        The initial cloud, shape ``(n,)`` or ``(n, d)`` (:func:`as_particles`).
+    step : float
+        The step :math:`\epsilon > 0`, finite.
+    n_steps : int
+        Number of steps, >= 1, with ``(n_steps + 1) * n * d`` at most :data:`MAX_TRAJECTORY_ELEMENTS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The trajectory, shape ``(n_steps + 1, n, d)``.
     """
     z, step, n_steps = _setup(grad_f, z0, step, n_steps)
-    path = np.empty((n_steps + 1, *z.shape))
-    path[0] = z
-    for k in range(n_steps):
-        path[k + 1] = path[k] - step * _gradient(grad_f, path[k])
-    return path
+    return _trajectory(z, n_steps, lambda cloud: cloud - step * _gradient(grad_f, cloud))
 
 
 def langevin_flow(grad_f: Field, z0: object, step: float, n_steps: int, temperature: float = 1.0,
@@ -117,18 +191,29 @@ def langevin_flow(grad_f: Field, z0: object, step: float, n_steps: int, temperat
 
     :math:`z_{k+1} = z_k - \epsilon\nabla f(z_k) + \sqrt{2T\epsilon}\,\xi_k`, :math:`\xi_k \sim N(0, I)` drawn from
     ``numpy.random.default_rng(seed)``. The law of :math:`z_t` solves the Fokker-Planck equation, whose
-    stationary density is :math:`e^{-f/T}/Z`. Returns the trajectory, shape ``(n_steps + 1, n, d)``.
+    stationary density is :math:`e^{-f/T}/Z`.
+
+    Parameters
+    ----------
+    grad_f, z0, step, n_steps
+        As in :func:`euler_flow`.
+    temperature : float, default 1.0
+        :math:`T > 0`, finite.
+    seed : int, default 0
+        Seed of the noise, in ``[0, 2**63 - 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The trajectory, shape ``(n_steps + 1, n, d)``.
     """
     z, step, n_steps = _setup(grad_f, z0, step, n_steps)
     temperature = check_positive(temperature, "temperature")
     seed = check_count(seed, "seed", minimum=0, maximum=2**63 - 1)
     rng = np.random.default_rng(seed)
     noise = np.sqrt(2 * temperature * step)
-    path = np.empty((n_steps + 1, *z.shape))
-    path[0] = z
-    for k in range(n_steps):
-        path[k + 1] = path[k] - step * _gradient(grad_f, path[k]) + noise * rng.standard_normal(z.shape)
-    return path
+    return _trajectory(z, n_steps,
+                       lambda cloud: cloud - step * _gradient(grad_f, cloud) + noise * rng.standard_normal(z.shape))
 
 
 def prox_step(grad_f: Field, z: object, step: float, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
@@ -140,11 +225,27 @@ def prox_step(grad_f: Field, z: object, step: float, tol: float = 1e-12, max_ite
     Newton step while its residual does not decrease. Raises ``RuntimeError`` unless the residual falls below
     ``tol`` (relative to the cloud's scale) and the prox objective is strictly convex at the solution
     (:math:`I + \epsilon\nabla^2 f(y) \succ 0`, a local minimum; it is the global one when
-    :math:`\epsilon\,\max(0, -\lambda_{\min}(\nabla^2 f)) < 1`). Returns the moved cloud, shape ``(n, d)``.
+    :math:`\epsilon\,\max(0, -\lambda_{\min}(\nabla^2 f)) < 1`).
+
+    Parameters
+    ----------
+    grad_f : callable
+        As in :func:`euler_flow`.
+    z : array_like
+        The cloud to move, shape ``(n,)`` or ``(n, d)``.
+    step : float
+        The step :math:`\epsilon > 0`, finite.
+    tol : float, default 1e-12
+        Tolerance of the largest residual relative to ``1 + max |z|``, > 0.
+    max_iter : int, default 100
+        Newton steps at the most, in [1, 10000].
+
+    Returns
+    -------
+    numpy.ndarray
+        The moved cloud, shape ``(n, d)``.
     """
-    if not callable(grad_f):
-        raise TypeError(f"grad_f must be a callable mapping particles (n, d) to gradients (n, d); "
-                        f"got {type(grad_f).__name__}")
+    _check_field(grad_f)
     x = as_particles(z, "z")
     step = check_positive(step, "step")
     tol = check_positive(tol, "tol")
@@ -189,13 +290,20 @@ def prox_step(grad_f: Field, z: object, step: float, tol: float = 1e-12, max_ite
 
 def jko_flow(grad_f: Field, z0: object, step: float, n_steps: int) -> np.ndarray:
     r"""``n_steps`` JKO (proximal, implicit Euler) steps of :math:`F(q) = \mathbb{E}_q[f]` on particles
-    (:func:`prox_step`). Returns the trajectory, shape ``(n_steps + 1, n, d)``."""
+    (:func:`prox_step`, at its default tolerance).
+
+    Parameters
+    ----------
+    grad_f, z0, step, n_steps
+        As in :func:`euler_flow`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The trajectory, shape ``(n_steps + 1, n, d)``.
+    """
     z, step, n_steps = _setup(grad_f, z0, step, n_steps)
-    path = np.empty((n_steps + 1, *z.shape))
-    path[0] = z
-    for k in range(n_steps):
-        path[k + 1] = prox_step(grad_f, path[k], step)
-    return path
+    return _trajectory(z, n_steps, lambda cloud: prox_step(grad_f, cloud, step))
 
 
 def functional_values(f: Field, trajectory: object, temperature: float = 0.0) -> np.ndarray:
@@ -205,6 +313,20 @@ def functional_values(f: Field, trajectory: object, temperature: float = 0.0) ->
     particles (eq. ``eq-wgf-potential-energy``). With :math:`T > 0` (clouds in ``d = 1`` only): the free energy
     :math:`F(q) + T\,\mathbb{E}_q[\log q] = F(q) - T\,H(q)` (eq. ``eq-wgf-free-energy``), the differential entropy
     :math:`H` estimated from the particles by ``scipy.stats.differential_entropy`` (spacing estimator).
+
+    Parameters
+    ----------
+    f : callable
+        The potential, mapping a cloud ``(n, d)`` to finite values ``(n,)``.
+    trajectory : array_like
+        Clouds, shape ``(steps, n, d)``, or one cloud ``(n, d)``; finite.
+    temperature : float, default 0.0
+        :math:`T \ge 0`; with :math:`T > 0` the clouds must be 1-D with at least 2 particles.
+
+    Returns
+    -------
+    numpy.ndarray
+        The functional at each step, shape ``(steps,)`` (``(1,)`` for one cloud).
     """
     if not callable(f):
         raise TypeError(f"f must be a callable mapping particles (n, d) to values (n,); got {type(f).__name__}")
@@ -232,7 +354,20 @@ def functional_values(f: Field, trajectory: object, temperature: float = 0.0) ->
 
 def partition_function(f: Field, temperature: float = 1.0) -> float:
     r""":math:`Z = \int_{\mathbb{R}} e^{-f(z)/T}\,dz` for a 1-D potential, by adaptive quadrature
-    (``scipy.integrate.quad``)."""
+    (``scipy.integrate.quad``, relative tolerance :math:`10^{-11}`).
+
+    Parameters
+    ----------
+    f : callable
+        The potential, mapping particles ``(n, 1)`` to values ``(n,)``; :math:`e^{-f/T}` must be integrable.
+    temperature : float, default 1.0
+        :math:`T > 0`, finite.
+
+    Returns
+    -------
+    float
+        :math:`Z > 0`. Raises ``ValueError`` when the quadrature fails or the integral is not finite and positive.
+    """
     if not callable(f):
         raise TypeError(f"f must be a callable mapping particles (n, 1) to values (n,); got {type(f).__name__}")
     temperature = check_positive(temperature, "temperature")
@@ -249,7 +384,20 @@ def partition_function(f: Field, temperature: float = 1.0) -> float:
 
 
 def gibbs_density(f: Field, grid: object, temperature: float = 1.0) -> np.ndarray:
-    r"""The stationary density :math:`e^{-f/T}/Z` of the Fokker-Planck equation (eq. ``eq-wgf-gibbs``) on ``grid``."""
+    r"""The stationary density :math:`e^{-f/T}/Z` of the Fokker-Planck equation (eq. ``eq-wgf-gibbs``) on ``grid``.
+
+    Parameters
+    ----------
+    f, temperature
+        As in :func:`partition_function`.
+    grid : array_like
+        Points of the line, shape ``(m,)`` or ``(m, 1)``, finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        The density at the points, shape ``(m,)``.
+    """
     points = as_particles(grid, "grid")
     if points.shape[1] != 1:
         raise ValueError(f"grid must be 1-D; got shape {np.shape(grid)}")
@@ -357,7 +505,32 @@ def entropic_jko_step(mass: object, grid: object, potential: object, step: float
     :math:`b = \big(e^{-f} (K^\top a)^{-T}\big)^{1/(\kappa + T)}`, until the first marginal is within
     ``tol`` (in :math:`\ell^1`). The iterations run on :math:`\log a, \log b` (log-sum-exp products with
     :math:`K`), so tiny masses and large potentials do not overflow. Each contracts the error by about
-    :math:`T/(T + \kappa)`: raises ``RuntimeError`` after ``max_iter`` iterations.
+    :math:`T/(T + \kappa)`.
+
+    Parameters
+    ----------
+    mass : array_like
+        The masses :math:`p` on the grid, shape ``(m,)``, >= 0, summing to 1 (within 1e-9).
+    grid : array_like
+        The points :math:`x`, shape ``(m,)``, finite.
+    potential : array_like
+        :math:`f_j = f(x_j)`, shape ``(m,)``, finite.
+    step : float
+        The step :math:`\epsilon > 0`.
+    temperature : float
+        :math:`T > 0`, the weight of the entropy of :math:`q`.
+    reg : float
+        The entropic regularisation :math:`\kappa > 0` of the coupling.
+    tol : float, default 1e-10
+        Tolerance on the first marginal, in :math:`\ell^1`, > 0.
+    max_iter : int, default 100000
+        Iterations at the most, in [1, 10000000].
+
+    Returns
+    -------
+    numpy.ndarray
+        The new masses :math:`q`, shape ``(m,)``, summing to 1. Raises ``RuntimeError`` after ``max_iter``
+        iterations without convergence.
     """
     p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     max_iter = check_count(max_iter, "max_iter", maximum=10_000_000)
@@ -367,8 +540,21 @@ def entropic_jko_step(mass: object, grid: object, potential: object, step: float
 
 def entropic_jko_flow(mass: object, grid: object, potential: object, step: float, n_steps: int,
                       temperature: float, reg: float, tol: float = 1e-10) -> np.ndarray:
-    """``n_steps`` :func:`entropic_jko_step` from ``mass`` (each warm-started from the previous scaling ``b``);
-    returns the masses, shape ``(n_steps + 1, m)``."""
+    """``n_steps`` :func:`entropic_jko_step` from ``mass``, each warm-started from the previous scaling ``b``
+    (at most 100000 iterations per step).
+
+    Parameters
+    ----------
+    mass, grid, potential, step, temperature, reg, tol
+        As in :func:`entropic_jko_step`.
+    n_steps : int
+        Number of steps, in [1, 100000].
+
+    Returns
+    -------
+    numpy.ndarray
+        The masses after each step, row 0 the initial ``mass``, shape ``(n_steps + 1, m)``.
+    """
     p, x, f, step, temperature, reg, tol = _check_grid_problem(mass, grid, potential, step, temperature, reg, tol)
     n_steps = check_count(n_steps, "n_steps", maximum=100_000)
     cost = _scaled_cost(x, step, reg)

@@ -237,16 +237,8 @@ def poisson_factor_posterior_moments(x: torch.Tensor, loadings: torch.Tensor, of
 
     Parameters
     ----------
-    x : torch.Tensor
-        Counts >= 0, shape ``(n, V)``.
-    loadings : torch.Tensor
-        :math:`W`, shape ``(V, K)``, entries >= 0.
-    offset : torch.Tensor
-        :math:`b`, shape ``(V,)``, entries > 0.
-    prior_rate : float
-        :math:`\lambda_0 > 0`.
-    tail : float, default 1e-10
-        The prior mass allowed to be dropped, in (0, 1); at most :data:`pwgf_viz.exact.MAX_CONFIGURATIONS` codes.
+    x, loadings, offset, prior_rate, tail
+        The counts and the model, as in :func:`poisson_factor_log_marginal`.
 
     Returns
     -------
@@ -328,14 +320,11 @@ def poisson_latent_experiment(setting: str = "quick", progress: bool = False, ke
 
     Parameters
     ----------
-    setting : {"quick", "full"}, default "quick"
-        The key of :data:`SETTINGS`.
-    progress : bool, default False
-        Show a progress bar per run.
-    keep_models : bool, default False
-        Keep the trained models in the result.
+    setting, progress, keep_models
+        As in :func:`bernoulli_vae_experiment`.
     estimators : tuple of str, default POISSON_ESTIMATORS
-        The estimators to run (keys of :data:`~pwgf_viz.estimators.ESTIMATORS` supporting the family).
+        The estimators to run, among those of :data:`~pwgf_viz.estimators.ESTIMATORS` defined for the Poisson
+        family.
 
     Returns
     -------

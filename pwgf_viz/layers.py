@@ -49,10 +49,23 @@ def sample_st(family: str, theta: torch.Tensor) -> torch.Tensor:
     """
     family = check_family(family)
     theta = check_parameter(family, theta)
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     mu = families.mean(family, theta)
     return z + (mu - mu.detach())   # adds an exact zero: the forward value stays discrete
+
+
+def _draw(family: str, theta: torch.Tensor) -> torch.Tensor:
+    """A discrete draw of ``p_theta`` that carries no gradient (the ``*_given`` functions attach it)."""
+    with torch.no_grad():
+        return families.distribution(family, theta).sample()
+
+
+def _check_relaxed(family: str, theta: torch.Tensor, method: str) -> tuple[str, torch.Tensor]:
+    """The checked ``family`` and ``theta`` of a method defined for the Bernoulli and categorical families only."""
+    family = check_family(family)
+    if family not in PATHWISE_RELAXED_FAMILIES:
+        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for {method}; got {family!r}")
+    return family, check_parameter(family, theta)
 
 
 def _softmax_jacobian(pi: torch.Tensor) -> torch.Tensor:
@@ -157,8 +170,7 @@ def sample_pwgf(family: str, theta: torch.Tensor) -> torch.Tensor:
     """
     family = check_family(family)
     theta = check_parameter(family, theta)
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     return pwgf_given(family, theta, z)
 
 
@@ -167,12 +179,8 @@ def reinmax_given(family: str, theta: torch.Tensor, z: torch.Tensor, temperature
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        The family (not validated here: the ``sample_*`` caller has).
-    theta : torch.Tensor
-        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
-    z : torch.Tensor
-        The discrete draw, same shape (one-hot for the categorical family).
+    family, theta, z
+        As in :func:`pwgf_given`, for the Bernoulli and categorical families only.
     temperature : float
         :math:`\tau > 0` (not validated here).
 
@@ -221,13 +229,9 @@ def sample_reinmax(family: str, theta: torch.Tensor, temperature: float = 1.0) -
     Liu, Dong, Liu, Yu and Gao, "Bridging discrete and backpropagation: Straight-through and beyond",
     NeurIPS 2023 (arXiv:2304.08612); reference implementation ``microsoft/ReinMax``.
     """
-    family = check_family(family)
-    if family not in PATHWISE_RELAXED_FAMILIES:
-        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for ReinMax; got {family!r}")
-    theta = check_parameter(family, theta)
+    family, theta = _check_relaxed(family, theta, "ReinMax")
     temperature = check_positive(temperature, "temperature")
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     return reinmax_given(family, theta, z, temperature)
 
 
@@ -350,11 +354,7 @@ def sample_gumbel_softmax(family: str, theta: torch.Tensor, temperature: float =
     Jang, Gu and Poole, "Categorical reparameterization with Gumbel-Softmax", ICLR 2017; Maddison, Mnih and Teh,
     "The Concrete distribution", ICLR 2017.
     """
-    family = check_family(family)
-    if family not in PATHWISE_RELAXED_FAMILIES:
-        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for Gumbel-Softmax; "
-                         f"got {family!r}")
-    theta = check_parameter(family, theta)
+    family, theta = _check_relaxed(family, theta, "Gumbel-Softmax")
     temperature = check_positive(temperature, "temperature")
     if not isinstance(hard, bool):
         raise TypeError(f"hard must be a bool; got {type(hard).__name__}")
@@ -370,13 +370,6 @@ def sample_gumbel_softmax(family: str, theta: torch.Tensor, temperature: float =
 # ``sample_*`` draws ``z`` and calls it. A Bernoulli probability ``p`` is the two-category case with
 # logit ``a = logit(p)``; the gradient in ``a`` is mapped back to ``p`` through ``da/dp = 1/(p(1-p))``.
 # ---------------------------------------------------------------------------------------------------
-
-def _check_relaxed(family: str, theta: torch.Tensor, method: str) -> tuple[str, torch.Tensor]:
-    family = check_family(family)
-    if family not in PATHWISE_RELAXED_FAMILIES:
-        raise ValueError(f"family must be one of {PATHWISE_RELAXED_FAMILIES} for {method}; got {family!r}")
-    return family, check_parameter(family, theta)
-
 
 def _bernoulli_logit_weight(z: torch.Tensor, theta: torch.Tensor, dz_da: torch.Tensor) -> torch.Tensor:
     r"""``z`` whose backward pass is :math:`\partial z/\partial p := (\partial z/\partial a)/(p(1-p))`."""
@@ -422,12 +415,8 @@ def gumbel_rao_given(family: str, theta: torch.Tensor, z: torch.Tensor, samples:
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        The family (not validated here: the ``sample_*`` caller has).
-    theta : torch.Tensor
-        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
-    z : torch.Tensor
-        The discrete draw, same shape (one-hot for the categorical family).
+    family, theta, z
+        As in :func:`pwgf_given`, for the Bernoulli and categorical families only.
     samples : int
         The number of conditional noise draws, >= 1 (not validated here).
     temperature : float
@@ -464,10 +453,8 @@ def sample_gumbel_rao(family: str, theta: torch.Tensor, samples: int = 10, tempe
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        Probabilities (Bernoulli, logistic noise) or logits (categorical, Gumbel noise).
-    theta : torch.Tensor
-        The parameter; leading dimensions are draws.
+    family, theta
+        As in :func:`sample_gumbel_softmax`.
     samples : int, default 10
         :math:`K \ge 1` conditional noise draws per discrete draw; :math:`K = 1` has the variance of
         ST-Gumbel-Softmax up to the draw of :math:`G` given :math:`D`.
@@ -487,8 +474,7 @@ def sample_gumbel_rao(family: str, theta: torch.Tensor, samples: int = 10, tempe
     family, theta = _check_relaxed(family, theta, "Gumbel-Rao")
     samples = check_count(samples, "samples", minimum=1, maximum=10_000)
     temperature = check_positive(temperature, "temperature")
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     return gumbel_rao_given(family, theta, z, samples, temperature)
 
 
@@ -497,12 +483,8 @@ def zgr_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        The family (not validated here: the ``sample_*`` caller has).
-    theta : torch.Tensor
-        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
-    z : torch.Tensor
-        The discrete draw, same shape (one-hot for the categorical family).
+    family, theta, z
+        As in :func:`pwgf_given`, for the Bernoulli and categorical families only.
 
     Returns
     -------
@@ -532,10 +514,8 @@ def sample_zgr(family: str, theta: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        Probabilities (Bernoulli) or logits (categorical).
-    theta : torch.Tensor
-        The parameter; leading dimensions are draws.
+    family, theta
+        As in :func:`sample_reinmax`.
 
     Returns
     -------
@@ -548,8 +528,7 @@ def sample_zgr(family: str, theta: torch.Tensor) -> torch.Tensor:
     ICML 2023.
     """
     family, theta = _check_relaxed(family, theta, "ZGR")
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     return zgr_given(family, theta, z)
 
 
@@ -587,12 +566,8 @@ def gapped_st_given(family: str, theta: torch.Tensor, z: torch.Tensor, gap: floa
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        The family (not validated here: the ``sample_*`` caller has).
-    theta : torch.Tensor
-        Probabilities or logits, shape ``(..., *S)``; the gradient flows into it.
-    z : torch.Tensor
-        The discrete draw, same shape (one-hot for the categorical family).
+    family, theta, z
+        As in :func:`pwgf_given`, for the Bernoulli and categorical families only.
     gap : float
         The margin, > 0 (not validated here).
     temperature : float
@@ -625,19 +600,18 @@ def sample_gapped_st(family: str, theta: torch.Tensor, gap: float = 1.0, tempera
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        Probabilities (Bernoulli) or logits (categorical).
-    theta : torch.Tensor
-        The parameter; leading dimensions are draws.
+    family, theta
+        As in :func:`sample_reinmax`.
     gap : float, default 1.0
         The margin, > 0, finite (the paper's GST-1.0; the reference code also offers an adaptive gap).
     temperature : float, default 1.0
-        :math:`\tau > 0`, finite.
+        The temperature :math:`\tau > 0` of the softmax of the perturbed logits, finite.
 
     Returns
     -------
     torch.Tensor
-        The discrete draw (forward value), differentiable in ``theta``.
+        The discrete draw (forward value), differentiable in ``theta`` with the Jacobian
+        :math:`J(\mathrm{softmax}(m/\tau))/\tau`.
 
     References
     ----------
@@ -647,8 +621,7 @@ def sample_gapped_st(family: str, theta: torch.Tensor, gap: float = 1.0, tempera
     family, theta = _check_relaxed(family, theta, "Gapped ST")
     gap = check_positive(gap, "gap")
     temperature = check_positive(temperature, "temperature")
-    with torch.no_grad():
-        z = families.distribution(family, theta).sample()
+    z = _draw(family, theta)
     return gapped_st_given(family, theta, z, gap, temperature)
 
 
@@ -665,10 +638,8 @@ def sample_decoupled_st(family: str, theta: torch.Tensor, forward_temperature: f
 
     Parameters
     ----------
-    family : {"bernoulli", "categorical"}
-        Probabilities (Bernoulli, logistic noise) or logits (categorical, Gumbel noise).
-    theta : torch.Tensor
-        The parameter; leading dimensions are draws.
+    family, theta
+        As in :func:`sample_gumbel_softmax`.
     forward_temperature : float, default 1.0
         :math:`\tau_f > 0`, finite.
     backward_temperature : float, default 1.0
@@ -677,7 +648,8 @@ def sample_decoupled_st(family: str, theta: torch.Tensor, forward_temperature: f
     Returns
     -------
     torch.Tensor
-        The discrete draw (forward value), differentiable in ``theta``.
+        The discrete draw of :math:`\mathrm{softmax}(\theta/\tau_f)` (forward value),
+        probability of a one), differentiable in ``theta`` as :math:`\mathrm{softmax}((\theta + G)/\tau_b)`.
 
     References
     ----------

@@ -247,7 +247,7 @@ class LatentVAE(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in :attr:`data_range`.
+            The batch, data as in :meth:`forward`.
         evaluations : int, default 2
             Evaluations of ``f`` per data point (see :meth:`draws_per_point`).
 
@@ -285,7 +285,7 @@ class LatentVAE(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in :attr:`data_range`.
+            The rows to bound, data as in :meth:`forward`.
         samples : int, default 100
             The number :math:`S` of draws per row, in [1, 100000].
 
@@ -381,7 +381,7 @@ class BernoulliVAE(LatentVAE):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in [0, 1].
+            The rows to bound: data as in :meth:`LatentVAE.forward`, entries in [0, 1].
 
         Returns
         -------
@@ -411,7 +411,7 @@ class BernoulliVAE(LatentVAE):
         Parameters
         ----------
         x : torch.Tensor
-            Data, floating, shape ``(n, n_features)`` with ``n >= 1``, entries finite and in [0, 1].
+            The images to reconstruct, as in :meth:`exact_bounds`.
 
         Returns
         -------

@@ -235,14 +235,8 @@ def population_gradient(v: object, w: object, v_star: object, w_star: object) ->
 
     Parameters
     ----------
-    v : array_like
-        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
-    w : array_like
-        The filter, shape ``(n,)``, finite and non-zero.
-    v_star : array_like
-        The teacher's second-layer weights, shape ``(m,)``, finite.
-    w_star : array_like
-        The teacher's filter, shape ``(n,)``, finite and non-zero.
+    v, w, v_star, w_star : array_like
+        The student's and the teacher's weights, as in :func:`population_loss`.
 
     Returns
     -------
@@ -269,14 +263,8 @@ def expected_coarse_gradient(ste: str, v: object, w: object, v_star: object,
     ----------
     ste : {"identity", "relu", "clipped_relu"}
         The proxy :math:`\mu` (:data:`STES`).
-    v : array_like
-        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
-    w : array_like
-        The filter, shape ``(n,)``, finite and non-zero.
-    v_star : array_like
-        The teacher's second-layer weights, shape ``(m,)``, finite.
-    w_star : array_like
-        The teacher's filter, shape ``(n,)``, finite and non-zero.
+    v, w, v_star, w_star : array_like
+        The student's and the teacher's weights, as in :func:`population_loss`.
 
     Returns
     -------
@@ -326,16 +314,8 @@ def coarse_gradient_samples(ste: str, v: object, w: object, v_star: object, w_st
 
     Parameters
     ----------
-    ste : {"identity", "relu", "clipped_relu"}
-        The proxy :math:`\mu` (:data:`STES`).
-    v : array_like
-        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
-    w : array_like
-        The filter, shape ``(n,)``, finite and non-zero.
-    v_star : array_like
-        The teacher's second-layer weights, shape ``(m,)``, finite.
-    w_star : array_like
-        The teacher's filter, shape ``(n,)``, finite and non-zero.
+    ste, v, w, v_star, w_star
+        As in :func:`expected_coarse_gradient`.
     z : array_like
         Inputs of shape ``(batch, m, n)``, finite (:func:`draw_inputs`).
 
@@ -428,14 +408,8 @@ def gradient_cosine(ste: str, v: object, w: object, v_star: object, w_star: obje
     ----------
     ste : {"identity", "relu", "clipped_relu", "exact"}
         The proxy, or ``"exact"``.
-    v : array_like
-        Second-layer weights, a list or NumPy array of shape ``(m,)``, finite.
-    w : array_like
-        The filter, shape ``(n,)``, finite and non-zero.
-    v_star : array_like
-        The teacher's second-layer weights, shape ``(m,)``, finite.
-    w_star : array_like
-        The teacher's filter, shape ``(n,)``, finite and non-zero.
+    v, w, v_star, w_star : array_like
+        The student's and the teacher's weights, as in :func:`population_loss`.
 
     Returns
     -------

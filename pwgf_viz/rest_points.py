@@ -32,6 +32,7 @@ from .validation import (
     check_objective,
     check_parameter,
     check_positive,
+    check_real,
     evaluate_objective,
 )
 
@@ -95,31 +96,24 @@ class RestPoint:
     kind: str
 
 
-def _real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-    if not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be finite; got {value}")
-    return float(value)
-
-
 def check_lattice(data: object) -> LatticeData:
     """Return ``data`` if it is a :class:`LatticeData` with finite entries, else raise.
 
     Parameters
     ----------
     data : object
-        The argument to check; its ``f0``, ``f1``, ``d0``, ``d1`` must be finite real numbers.
+        What :func:`lattice_data` returns, or a :class:`LatticeData` built by hand: its ``f0``, ``f1``, ``d0``,
+        ``d1`` must be finite real numbers.
 
     Returns
     -------
     LatticeData
-        ``data``.
+        ``data``, unchanged.
     """
     if not isinstance(data, LatticeData):
         raise TypeError(f"data must be a LatticeData (see lattice_data); got {type(data).__name__}")
     for name in ("f0", "f1", "d0", "d1"):
-        _real(getattr(data, name), f"data.{name}")
+        check_real(getattr(data, name), f"data.{name}")
     return data
 
 
@@ -155,11 +149,21 @@ def _theta(theta: object, name: str = "theta", closed: bool = True) -> np.ndarra
     return values
 
 
+def _start(theta0: object, closed: bool = True) -> float:
+    """The start of a flow: a probability, in [0, 1] if ``closed`` else in (0, 1)."""
+    return float(_theta(theta0, "theta0", closed=closed).reshape(-1)[0])
+
+
 def _times(t: object) -> np.ndarray:
     values = as_parameter(t, "t").detach().double().numpy()
     if (values < 0).any():
         raise ValueError(f"t holds times and must be >= 0; got minimum {values.min():.4g}")
     return values
+
+
+def _st_drift(data: LatticeData, theta: np.ndarray | float) -> np.ndarray | float:
+    """:math:`\\mathbb{E}[f'(z)] = a + c\\,\\theta`, the mean ST gradient, for checked arguments."""
+    return data.a + data.c * theta
 
 
 def st_mean(data: LatticeData, theta: object) -> np.ndarray:
@@ -178,7 +182,7 @@ def st_mean(data: LatticeData, theta: object) -> np.ndarray:
         :math:`(1-\\theta) f'(0) + \\theta f'(1)`, the shape of ``theta``.
     """
     data = check_lattice(data)
-    return data.a + data.c * _theta(theta)
+    return _st_drift(data, _theta(theta))
 
 
 def st_rest_point(data: LatticeData) -> RestPoint:
@@ -187,7 +191,7 @@ def st_rest_point(data: LatticeData) -> RestPoint:
     Parameters
     ----------
     data : LatticeData
-        From :func:`lattice_data`.
+        From :func:`lattice_data`; only :math:`a` and :math:`c` enter.
 
     Returns
     -------
@@ -224,7 +228,7 @@ def st_flow(data: LatticeData, theta0: object, t: object) -> np.ndarray:
         :math:`\\theta_0 - a t` (:math:`c = 0`), clipped to :math:`[0, 1]` (the flow stops at an edge), shape of ``t``.
     """
     data = check_lattice(data)
-    start = float(_theta(theta0, "theta0").reshape(-1)[0])
+    start = _start(theta0)
     times = _times(t)
     if data.c == 0:
         path = start - data.a * times
@@ -240,12 +244,8 @@ def exact_flow(data: LatticeData, theta0: object, t: object) -> np.ndarray:
 
     Parameters
     ----------
-    data : LatticeData
-        From :func:`lattice_data`.
-    theta0 : float
-        Start, in :math:`[0, 1]`.
-    t : array_like
-        Times :math:`\\ge 0`.
+    data, theta0, t
+        As in :func:`st_flow`.
 
     Returns
     -------
@@ -253,7 +253,7 @@ def exact_flow(data: LatticeData, theta0: object, t: object) -> np.ndarray:
         :math:`\\theta_0 - \\Delta t` clipped to :math:`[0, 1]`, the shape of ``t``.
     """
     data = check_lattice(data)
-    start = float(_theta(theta0, "theta0").reshape(-1)[0])
+    start = _start(theta0)
     return np.clip(start - data.delta * _times(t), 0.0, 1.0)
 
 
@@ -262,12 +262,10 @@ def pwgf_flow(data: LatticeData, theta0: object, t: object, projected: bool = Fa
 
     Parameters
     ----------
-    data : LatticeData
-        From :func:`lattice_data`.
+    data, t
+        As in :func:`st_flow`.
     theta0 : float
         Start: in :math:`[0, 1]`, or in :math:`(0, 1)` if ``projected``.
-    t : array_like
-        Times :math:`\\ge 0`.
     projected : bool
         ``False``: the estimator's mean flow :math:`\\dot\\theta = -s/2`, :math:`s = f'(0) + f'(1)`, solved as
         :math:`\\theta_0 - s t/2` clipped to :math:`[0, 1]`. ``True``: the :math:`W_2`-projected flow
@@ -282,7 +280,7 @@ def pwgf_flow(data: LatticeData, theta0: object, t: object, projected: bool = Fa
     data = check_lattice(data)
     if not isinstance(projected, bool):
         raise TypeError(f"projected must be True or False; got {type(projected).__name__}")
-    start = float(_theta(theta0, "theta0", closed=not projected).reshape(-1)[0])
+    start = _start(theta0, closed=not projected)
     times = _times(t)
     s = data.d0 + data.d1
     if not projected:
@@ -309,9 +307,9 @@ def flow_limit(data: LatticeData, theta0: object, flow: str) -> float:
         0, 1, an interior rest point, or ``theta0`` itself where the velocity vanishes there.
     """
     data = check_lattice(data)
-    start = float(_theta(theta0, "theta0", closed=False).reshape(-1)[0])
+    start = _start(theta0, closed=False)
     if flow == "st":
-        velocity = -(data.a + data.c * start)
+        velocity = -_st_drift(data, start)
         rest = st_rest_point(data)
         if velocity == 0:
             return start
@@ -345,7 +343,7 @@ def euler(velocity: object, theta0: object, dt: float, steps: int) -> np.ndarray
     """
     if not callable(velocity):
         raise TypeError(f"velocity must be callable; got {type(velocity).__name__}")
-    theta = float(_theta(theta0, "theta0").reshape(-1)[0])
+    theta = _start(theta0)
     dt = check_positive(dt, "dt")
     steps = check_count(steps, "steps", maximum=10_000_000)
     path = np.empty(steps + 1)
@@ -384,7 +382,7 @@ def logit_st_velocity(data: LatticeData, logit: object) -> tuple[np.ndarray, np.
     alpha = _reals(logit, "logit")
     theta = _sigmoid(alpha)
     slope = theta * (1 - theta)
-    mean = data.a + data.c * theta
+    mean = _st_drift(data, theta)
     return -slope * mean, -slope**2 * mean
 
 
@@ -410,7 +408,7 @@ def two_weight_st_field(data: LatticeData, w: object) -> np.ndarray:
         raise ValueError(f"w must have shape (..., 2); got shape {weights.shape}")
     h = weights[..., 0] * weights[..., 1]
     theta = _sigmoid(h)
-    drive = theta * (1 - theta) * (data.a + data.c * theta)
+    drive = theta * (1 - theta) * _st_drift(data, theta)
     jac = weights[..., ::-1]
     return -jac * drive[..., None]
 
@@ -421,7 +419,7 @@ def logit_smoothness(data: LatticeData) -> float:
     Parameters
     ----------
     data : LatticeData
-        From :func:`lattice_data`.
+        From :func:`lattice_data`; only :math:`\\Delta` enters.
 
     Returns
     -------
@@ -437,7 +435,7 @@ def logit_st_bias_sup(data: LatticeData) -> float:
     Parameters
     ----------
     data : LatticeData
-        From :func:`lattice_data`.
+        From :func:`lattice_data`; :math:`a`, :math:`c` and :math:`\\Delta` enter.
 
     Returns
     -------
@@ -459,7 +457,7 @@ def logit_st_variance_sup(data: LatticeData, samples: int = 1) -> float:
     Parameters
     ----------
     data : LatticeData
-        From :func:`lattice_data`.
+        From :func:`lattice_data`; only :math:`c` enters.
     samples : int
         Draws averaged per step.
 
@@ -496,7 +494,7 @@ def biased_sgd_bound(gap: float, lr: float, steps: int, bias_sup: float, beta: f
     float
         :math:`2(L_0 - L^*)/(\\eta T) + \\sup|b|^2 + \\beta\\eta\\sigma^2`.
     """
-    gap, bias_sup, beta, variance = (_real(v, n) for v, n in
+    gap, bias_sup, beta, variance = (check_real(v, n) for v, n in
                                      ((gap, "gap"), (bias_sup, "bias_sup"), (beta, "beta"), (variance, "variance")))
     for value, name in ((gap, "gap"), (bias_sup, "bias_sup"), (beta, "beta"), (variance, "variance")):
         if value < 0:
@@ -541,7 +539,7 @@ def logit_sgd(estimator: str, data: LatticeData, logit0: float, lr: float, steps
     data = check_lattice(data)
     if estimator not in LOGIT_ESTIMATORS:
         raise ValueError(f"estimator must be one of {LOGIT_ESTIMATORS}; got {estimator!r}")
-    alpha = np.full(check_count(runs, "runs", maximum=100_000), _real(logit0, "logit0"))
+    alpha = np.full(check_count(runs, "runs", maximum=100_000), check_real(logit0, "logit0"))
     lr = check_positive(lr, "lr")
     steps = check_count(steps, "steps", maximum=1_000_000)
     samples = check_count(samples, "samples", maximum=10_000)

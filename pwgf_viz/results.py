@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from . import tables
@@ -102,10 +102,8 @@ def load_results(name: str, folder: str | Path | None = None) -> dict | None:
 
     Parameters
     ----------
-    name : str
-        The file's stem: non-empty, letters, digits, ``-`` and ``_`` only.
-    folder : str or pathlib.Path, optional
-        The folder; ``None`` for :data:`RESULTS_DIR`.
+    name, folder
+        As in :func:`results_path`.
 
     Returns
     -------
@@ -120,6 +118,36 @@ def load_results(name: str, folder: str | Path | None = None) -> dict | None:
     if not isinstance(payload, dict) or not {"settings", "records"} <= payload.keys():
         raise ValueError(f"{path} is not a result file: expected a JSON object with 'settings' and 'records'")
     return payload
+
+
+def run_each(run: Callable[..., dict], calls: Iterable[tuple], describe: Callable[[dict], str] | None = None,
+             save: Callable[[list[dict]], object] | None = None) -> list[dict]:
+    """The records of ``run(*args)`` for every ``args`` of ``calls``, in order, reported and saved as they come.
+
+    Parameters
+    ----------
+    run : callable
+        One run: takes the arguments of a call and returns its record (a flat dict).
+    calls : iterable of tuple
+        The positional arguments of each run.
+    describe : callable, optional
+        Maps a finished run's record to the line printed for it; ``None`` prints nothing.
+    save : callable, optional
+        Called with the list of records so far after each run (to keep partial results).
+
+    Returns
+    -------
+    list of dict
+        The records, in the order of ``calls``.
+    """
+    records: list[dict] = []
+    for args in calls:
+        records.append(run(*args))
+        if describe is not None:
+            print(describe(records[-1]), flush=True)
+        if save is not None:
+            save(records)
+    return records
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:

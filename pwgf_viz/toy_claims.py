@@ -88,7 +88,21 @@ def compare_final_gaps(runs: Sequence[Mapping[str, object]], problem: str, estim
 def claim_comparisons(runs: Sequence[Mapping[str, object]], problems: Sequence[ToyProblem]) -> list[Comparison]:
     """The paper's claims, problem by problem (:func:`compare_final_gaps`): on each Bernoulli problem, ST and pWGF
     (run as ``reinmax``, equal draw by draw) each against the best estimator other than ST and pWGF; on each Poisson
-    problem, pWGF against the best other (ST included)."""
+    problem, pWGF against the best other (ST included).
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        The records of the toy runs, as in :func:`compare_final_gaps`.
+    problems : sequence of ToyProblem
+        The problems to test, in order (:func:`pwgf_viz.toy_problems.toy_problems`); Bernoulli or Poisson.
+
+    Returns
+    -------
+    list of Comparison
+        Two per Bernoulli problem (``st``, then ``reinmax``) and one per Poisson problem (``pwgf``), in the order of
+        ``problems``.
+    """
     out = []
     for p in problems:
         names = estimators_for(p.family)

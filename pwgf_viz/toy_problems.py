@@ -41,7 +41,29 @@ EVALUATIONS = 2
 
 @dataclass(frozen=True)
 class ToyProblem:
-    """An objective, a family, a start and a probe point (where bias and spread are measured)."""
+    """An objective, a family, a start and a probe point (where bias and spread are measured).
+
+    Parameters
+    ----------
+    key : str
+        A short non-empty name, the problem's column in the tables.
+    title : str
+        The problem as the chapter's figures title it (may hold LaTeX).
+    f : callable
+        The objective (:mod:`pwgf_viz.objectives`).
+    family : {"bernoulli", "poisson"}
+        The family of :math:`p_\\theta`.
+    theta0 : array_like or torch.Tensor
+        The start of every run, in the family's range; stored as a detached float64 tensor.
+    probe : array_like or torch.Tensor
+        Where the bias table measures, of ``theta0``'s shape and in the family's range.
+
+    Attributes
+    ----------
+    minimum : float
+        :math:`L^\\star`, the infimum of the exact loss over the family for ``theta0``'s shape
+        (:func:`pwgf_viz.toy_scoring.loss_minimum`), computed on construction; the runs' gaps are measured from it.
+    """
 
     key: str
     title: str
@@ -68,7 +90,21 @@ class ToyProblem:
 
 @dataclass(frozen=True)
 class Setting:
-    """Sizes of one experiment: steps and seeds of the runs, draws of the bias table, points kept per curve."""
+    """Sizes of one experiment: steps and seeds of the runs, draws of the bias table, points kept per curve.
+
+    Parameters
+    ----------
+    steps : int
+        Adam steps per run, in [10, 100000].
+    seeds : int
+        Seeds per (problem, estimator), in [2, 1000].
+    lr : float, default 0.05
+        Adam's learning rate, > 0, finite.
+    bias_draws : int, default 10000
+        Draws per cell of the bias table, in [2, 1000000].
+    curve_points : int, default 61
+        Points kept per learning curve, in [2, 10000].
+    """
 
     steps: int
     seeds: int
@@ -121,7 +157,18 @@ def toy_problems() -> tuple[ToyProblem, ...]:
 
 
 def estimators_for(family: str) -> tuple[str, ...]:
-    """The estimators compared on a family (:data:`BERNOULLI_ESTIMATORS` or :data:`POISSON_ESTIMATORS`)."""
+    """The estimators compared on a family.
+
+    Parameters
+    ----------
+    family : {"bernoulli", "poisson"}
+        The family; ``"categorical"`` has no toy problem.
+
+    Returns
+    -------
+    tuple of str
+        :data:`BERNOULLI_ESTIMATORS` or :data:`POISSON_ESTIMATORS`.
+    """
     family = check_family(family)
     if family == "bernoulli":
         return BERNOULLI_ESTIMATORS
@@ -131,8 +178,21 @@ def estimators_for(family: str) -> tuple[str, ...]:
 
 
 def draws_per_step(estimator: str, evaluations: int = EVALUATIONS) -> int:
-    """Draws that spend ``evaluations`` evaluations of ``f``: ``evaluations // Estimator.evaluations`` (half for ARM
-    and DisARM, which evaluate ``f`` twice per draw)."""
+    """Draws that spend ``evaluations`` evaluations of ``f`` (half as many for ARM and DisARM, which evaluate ``f``
+    twice per draw).
+
+    Parameters
+    ----------
+    estimator : str
+        A name of :data:`pwgf_viz.ESTIMATORS`.
+    evaluations : int, default EVALUATIONS
+        The budget per step, even, in [2, 10000].
+
+    Returns
+    -------
+    int
+        ``evaluations // Estimator.evaluations``.
+    """
     est = get_estimator(estimator)
     evaluations = check_count(evaluations, "evaluations", minimum=2, maximum=10_000)
     if evaluations % 2:
@@ -141,8 +201,19 @@ def draws_per_step(estimator: str, evaluations: int = EVALUATIONS) -> int:
 
 
 def estimator_options(estimator: str) -> dict[str, object]:
-    """The fixed options of an estimator in these experiments: ``temperature`` = :data:`REINMAX_TEMPERATURE` for
-    ``reinmax``, :data:`TEMPERATURE` for the other estimators that have one, none otherwise."""
+    """The fixed options of an estimator in these experiments.
+
+    Parameters
+    ----------
+    estimator : str
+        A name of :data:`pwgf_viz.ESTIMATORS`.
+
+    Returns
+    -------
+    dict of str to object
+        ``temperature`` = :data:`REINMAX_TEMPERATURE` for ``reinmax``, :data:`TEMPERATURE` for the other estimators
+        that have a temperature, empty otherwise.
+    """
     est = get_estimator(estimator)
     if est.name == "reinmax":
         return {"temperature": REINMAX_TEMPERATURE}

@@ -36,7 +36,17 @@ class Curve(NamedTuple):
 
 @dataclass
 class ToyResults:
-    """Per-run records (``kind`` ``"run"``), curves per (problem, estimator), bias records (``kind`` ``"bias"``)."""
+    """Per-run records (``kind`` ``"run"``), curves per (problem, estimator), bias records (``kind`` ``"bias"``).
+
+    Parameters
+    ----------
+    runs : list of dict
+        One record per run: ``kind`` ``"run"``, ``problem``, ``estimator``, ``seed``, ``final_gap``, ``ms_per_step``.
+    curves : dict of (str, str) to Curve
+        The relative-gap curve over seeds of each (problem key, estimator).
+    bias : list of dict
+        The records of :func:`bias_records`.
+    """
 
     runs: list[dict[str, object]]
     curves: dict[tuple[str, str], Curve]
@@ -54,7 +64,18 @@ class ToyResults:
 
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, object]]) -> ToyResults:
-        """The inverse of :meth:`to_records` (for a result file)."""
+        """The inverse of :meth:`to_records` (for a result file).
+
+        Parameters
+        ----------
+        records : sequence of mappings
+            Records of ``kind`` ``"run"``, ``"curve"`` or ``"bias"``, as :meth:`to_records` writes them.
+
+        Returns
+        -------
+        ToyResults
+            The runs, the curves (as NumPy arrays) and the bias records.
+        """
         kinds = {r.get("kind") for r in records}
         if not kinds <= {"run", "curve", "bias"}:
             raise ValueError(f"records must have kind 'run', 'curve' or 'bias'; got kinds {sorted(map(str, kinds))}")
@@ -74,9 +95,21 @@ def run_grid(problems: Sequence[ToyProblem], setting: Setting, progress: bool = 
     """Every estimator of :func:`pwgf_viz.toy_problems.estimators_for` on every problem and seed, plus one
     exact-gradient run each.
 
-    A ``"run"`` record holds ``problem``, ``estimator``, ``seed``, ``final_gap``
-    (:func:`pwgf_viz.toy_scoring.final_gap`) and ``ms_per_step``. ``progress`` shows a tqdm bar (on stderr: keep it
-    off when the book is built).
+    Parameters
+    ----------
+    problems : sequence of ToyProblem
+        The problems, non-empty (:func:`pwgf_viz.toy_problems.toy_problems`).
+    setting : Setting
+        Steps, seeds, learning rate, bias draws and curve points (:data:`pwgf_viz.toy_problems.SETTINGS`).
+    progress : bool, default False
+        Show a tqdm bar (on stderr: keep it off when the book is built).
+
+    Returns
+    -------
+    ToyResults
+        A ``"run"`` record per run, with ``problem``, ``estimator``, ``seed``, ``final_gap``
+        (:func:`pwgf_viz.toy_scoring.final_gap`) and ``ms_per_step``; the curves; and the bias records of
+        :func:`bias_records` at ``setting.bias_draws`` draws.
     """
     if not isinstance(setting, Setting):
         raise TypeError(f"setting must be a Setting (e.g. SETTINGS['quick']); got {type(setting).__name__}")
@@ -130,7 +163,22 @@ def bias_stats(problem: ToyProblem, n: int = 10_000, seed: int = 0) -> list[Esti
     """Bias and spread of each estimator of the problem's family at its probe point (:mod:`pwgf_viz.compare`),
     ``n`` draws made as training makes them (:func:`bias_options`).
 
-    Bernoulli problems also get a ``pwgf`` row, just before ``reinmax`` (equal to it draw by draw, same seed)."""
+    Parameters
+    ----------
+    problem : ToyProblem
+        The problem; its ``probe`` is where the estimators are measured.
+    n : int, default 10000
+        Draws per estimator, >= 2; for an estimator with a shared baseline, a multiple of its draws per step
+        (:func:`bias_options`).
+    seed : int, default 0
+        The seed of the draws, the same for every estimator.
+
+    Returns
+    -------
+    list of EstimatorStats
+        One per estimator of :func:`pwgf_viz.toy_problems.estimators_for`; Bernoulli problems also get a ``pwgf``
+        row, just before ``reinmax`` (equal to it draw by draw, same seed).
+    """
     if not isinstance(problem, ToyProblem):
         raise TypeError(f"problem must be a ToyProblem (see toy_problems()); got {type(problem).__name__}")
     target = Problem(problem.key, problem.f, problem.family, problem.probe)
@@ -142,22 +190,61 @@ def bias_stats(problem: ToyProblem, n: int = 10_000, seed: int = 0) -> list[Esti
 
 
 def bias_records(problems: Sequence[ToyProblem], n: int = 10_000, seed: int = 0) -> list[dict[str, object]]:
-    """:func:`bias_stats` of every problem as ``"bias"`` records (bias, its standard error, std, exact norm)."""
+    """:func:`bias_stats` of every problem as ``"bias"`` records.
+
+    Parameters
+    ----------
+    problems : sequence of ToyProblem
+        The problems, in order.
+    n, seed : int
+        As in :func:`bias_stats`.
+
+    Returns
+    -------
+    list of dict
+        Per problem and estimator: ``kind`` ``"bias"``, ``problem``, ``estimator``, ``bias``, ``bias_se``, ``std`` and
+        ``exact_norm`` (the exact gradient's norm at the probe).
+    """
     return [{"kind": "bias", "problem": s.problem, "estimator": s.estimator, "bias": s.bias, "bias_se": s.bias_se,
              "std": s.std, "exact_norm": float(s.exact.norm())}
             for problem in problems for s in bias_stats(problem, n, seed)]
 
 
 def curve_panels(results: ToyResults, problems: Sequence[ToyProblem]) -> dict[str, dict[str, Curve]]:
-    """The curves of ``results`` by problem title, then estimator (exact run first): the input of
-    :func:`pwgf_viz.plots.band_panels`."""
+    """The curves of ``results`` by problem title, then estimator (exact run first).
+
+    Parameters
+    ----------
+    results : ToyResults
+        From :func:`run_grid` or :meth:`ToyResults.from_records`.
+    problems : sequence of ToyProblem
+        The problems to show, in order; an estimator without a curve is left out.
+
+    Returns
+    -------
+    dict of str to dict of str to Curve
+        Problem title -> estimator -> curve: the input of :func:`pwgf_viz.plots.band_panels`.
+    """
     return {p.title: {e: results.curves[p.key, e] for e in (EXACT, *estimators_for(p.family))
                       if (p.key, e) in results.curves} for p in problems}
 
 
 def step_time_panels(runs: Sequence[Mapping[str, object]],
                      problems: Sequence[ToyProblem]) -> dict[str, dict[str, float]]:
-    """Median wall time of a step (ms) per estimator, over the runs on each family's problems (``exact`` left out)."""
+    """Median wall time of a step (ms) per estimator, over the runs on each family's problems (``exact`` left out).
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        ``"run"`` records (:attr:`ToyResults.runs`), with ``problem``, ``estimator`` and ``ms_per_step``.
+    problems : sequence of ToyProblem
+        The problems whose runs count; they give each run's family.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        ``"Bernoulli"`` and/or ``"Poisson"`` (a family without runs is left out) -> estimator -> median ms per step.
+    """
     panels: dict[str, dict[str, float]] = {}
     for family in ("bernoulli", "poisson"):
         keys = {p.key for p in problems if p.family == family}

@@ -37,6 +37,20 @@ def loss_minimum(f: Objective, family: str, theta: torch.Tensor) -> float:
     Bernoulli: :math:`L` is affine in each :math:`p_i`, so the infimum is :math:`\min_z f(z)` over the vertices
     (enumerated). Poisson (one rate): a bounded scalar minimisation of the exact :math:`L` over
     :math:`\log\lambda \in [-7, 4]`.
+
+    Parameters
+    ----------
+    f : callable
+        The objective (:mod:`pwgf_viz.objectives`).
+    family : {"bernoulli", "poisson"}
+        The family of :math:`p_\theta`.
+    theta : torch.Tensor
+        A parameter of the family: only its shape matters; a single rate for the Poisson family.
+
+    Returns
+    -------
+    float
+        :math:`L^\star`. Raises ``ValueError`` when the Poisson minimum lies at the edge of the searched rates.
     """
     f = check_objective(f)
     family = check_family(family)
@@ -59,7 +73,20 @@ def exact_losses(f: Objective, family: str, path: object) -> np.ndarray:
     r"""The exact loss :math:`L(\theta_t)` of every iterate of ``path`` (shape ``(T, *S)``), by enumeration.
 
     Vectorised over iterates: the support is enumerated once (Poisson: truncated at the largest rate of the path,
-    which bounds the tail of every iterate, as in :mod:`pwgf_viz.exact`). Equals ``exact_expectation`` row by row.
+    which bounds the tail of every iterate, as in :mod:`pwgf_viz.exact`).
+
+    Parameters
+    ----------
+    f, family
+        As in :func:`loss_minimum`.
+    path : numpy.ndarray or torch.Tensor
+        The iterates :math:`\theta_0, \dots, \theta_T`, shape ``(T + 1, *S)``, each in the family's range.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`L(\theta_t)`, float64, shape ``(T + 1,)``; row by row equal to
+        :func:`~pwgf_viz.exact.exact_expectation`.
     """
     f = check_objective(f)
     family = check_family(family)
@@ -84,7 +111,20 @@ def exact_losses(f: Objective, family: str, path: object) -> np.ndarray:
 
 
 def relative_gap(problem: ToyProblem, losses: np.ndarray) -> np.ndarray:
-    """:math:`\\Delta_t` of eq. ``eq-relative-gap`` for exact losses of a run of ``problem``."""
+    """:math:`\\Delta_t` of eq. ``eq-relative-gap`` for exact losses of a run of ``problem``.
+
+    Parameters
+    ----------
+    problem : ToyProblem
+        The run's problem; its start gives :math:`L(\\theta_0)` and its ``minimum`` :math:`L^\\star`.
+    losses : numpy.ndarray
+        Exact losses of the iterates (:func:`exact_losses`).
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`(L(\\theta_t) - L^\\star)/(L(\\theta_0) - L^\\star)`, of the shape of ``losses``.
+    """
     initial = exact_expectation(problem.f, problem.family, problem.theta0)
     return (np.asarray(losses, dtype=float) - problem.minimum) / (initial - problem.minimum)
 

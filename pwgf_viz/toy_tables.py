@@ -51,6 +51,21 @@ def final_gap_table(runs: Sequence[Mapping[str, object]], problems: Sequence[Toy
     Built with :func:`pwgf_viz.results.summary_table` from one record per (estimator, seed) holding the final gap
     of each problem that estimator ran; the last column counts those records (the seeds). Only the runs of
     ``problems`` count, so an estimator that ran none of them has no row.
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        ``"run"`` records (:attr:`pwgf_viz.toy_runs.ToyResults.runs`): ``problem``, ``estimator``, ``seed``,
+        ``final_gap``.
+    problems : sequence of ToyProblem
+        The columns, in order.
+    digits : int, default 4
+        Decimals shown, in [0, 12].
+
+    Returns
+    -------
+    str
+        The table.
     """
     keys = {p.key for p in problems}
     wide: dict[tuple[str, int], dict[str, object]] = {}
@@ -71,6 +86,18 @@ def bias_table(records: Sequence[Mapping[str, object]], problems: Sequence[ToyPr
     The first row gives each problem's exact gradient norm at its probe point, the scale of the cells; an
     estimator is a row only if it ran on one of ``problems`` (so that a table of the Bernoulli problems alone has
     no empty Poisson rows).
+
+    Parameters
+    ----------
+    records : sequence of mappings
+        Records of :func:`pwgf_viz.toy_runs.bias_records` (others, of another ``kind``, are ignored).
+    problems : sequence of ToyProblem
+        The columns, in order; problems without bias records are left out (at least one must have them).
+
+    Returns
+    -------
+    str
+        The table, rows in the order the estimators first appear in ``records``.
     """
     cell = {(r["problem"], r["estimator"]): r for r in records if r.get("kind", "bias") == "bias"}
     keys = [p.key for p in problems if any(k[0] == p.key for k in cell)]

@@ -46,8 +46,7 @@ def _from_omega(family: str, omega: torch.Tensor) -> torch.Tensor:
 def single_thread() -> Iterator[None]:
     """Run torch on one thread inside the block, then restore the previous count.
 
-    The toy tensors hold a handful of numbers; on a busy machine torch's intra-op threads cost far more than they
-    save (``torch.logit`` of ten numbers took milliseconds with two threads, microseconds with one).
+    The toy tensors hold a handful of numbers, for which torch's intra-op threads cost more than they save.
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -71,6 +70,27 @@ def adam_run(estimator: str, problem: ToyProblem, steps: int, lr: float = 0.05, 
     ``estimator`` is a name from :data:`pwgf_viz.ESTIMATORS` supporting the family, or ``"exact"``. Step ``t`` of
     seed ``s`` draws with seed ``(s + 1) * 10**6 + t``, so runs are reproducible and seeds independent. The timed
     part of a step is the estimate, its chain rule and the Adam update (not the scoring).
+
+    Parameters
+    ----------
+    estimator : str
+        A name of :data:`pwgf_viz.ESTIMATORS` that supports the problem's family, or ``"exact"``
+        (:data:`~pwgf_viz.toy_problems.EXACT`) for the exact gradient.
+    problem : ToyProblem
+        The problem (:func:`pwgf_viz.toy_problems.toy_problems`).
+    steps : int
+        Adam steps, in [1, 100000]; the learning rate decays linearly to 0 over them.
+    lr : float, default 0.05
+        Adam's initial learning rate, > 0, finite.
+    seed : int, default 0
+        The run's seed, in [0, 1000000].
+    evaluations : int, default EVALUATIONS
+        Evaluations of ``f`` per step (:func:`pwgf_viz.toy_problems.draws_per_step`).
+
+    Returns
+    -------
+    Run
+        The iterates :math:`\\theta_0, \\dots, \\theta_T` and the mean wall time of a step, in seconds.
     """
     if not isinstance(problem, ToyProblem):
         raise TypeError(f"problem must be a ToyProblem (see toy_problems()); got {type(problem).__name__}")

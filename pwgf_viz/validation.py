@@ -159,13 +159,20 @@ def check_count(value: object, name: str, minimum: int = 1, maximum: int = MAX_S
     return int(value)
 
 
-def check_positive(value: object, name: str) -> float:
-    """Return ``value`` as a float if it is a finite number > 0, else raise.
+def _as_real(value: object, name: str, kind: str) -> float:
+    """``value`` as a float if it is a real number and not a ``bool``; else a ``TypeError`` asking for ``kind``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}; got {type(value).__name__}")
+    return float(value)
+
+
+def check_real(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number, else raise.
 
     Parameters
     ----------
     value : object
-        The argument to check: a real number (not a ``bool``), finite and > 0.
+        The argument to check: a real number (not a ``bool``), finite, of any sign.
     name : str
         Its name, for error messages.
 
@@ -174,11 +181,29 @@ def check_positive(value: object, name: str) -> float:
     float
         ``value`` as a float.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number; got {type(value).__name__}")
-    if not (math.isfinite(float(value)) and float(value) > 0):
+    number = _as_real(value, name, "a real number")
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return number
+
+
+def check_positive(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite number > 0, else raise.
+
+    Parameters
+    ----------
+    value, name
+        As in :func:`check_real`; ``value`` must moreover be > 0.
+
+    Returns
+    -------
+    float
+        ``value`` as a float.
+    """
+    number = _as_real(value, name, "a positive number")
+    if not (math.isfinite(number) and number > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value}")
-    return float(value)
+    return number
 
 
 #: How :func:`check_array` names the types it may be asked to accept.

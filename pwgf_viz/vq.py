@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from . import data
+from . import data, results
 from .models import mlp
 from .validation import check_choice, check_count, check_positive
 
@@ -106,10 +106,8 @@ def rotation_trick(z: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    z : torch.Tensor
-        Encoder outputs, shape ``(..., d)``.
-    q : torch.Tensor
-        Their codebook vectors, same shape.
+    z, q : torch.Tensor
+        As in :func:`straight_through`.
 
     Returns
     -------
@@ -252,8 +250,7 @@ class VQAutoencoder(nn.Module):
         -------
         Quantised
             ``z`` and ``q``, shape ``(n, n_latent, dim)`` (``q`` carries the codebook's gradient), the ``surrogate`` of
-            the chosen
-            gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
+            the chosen gradient (value ``q``), and the code ``indices``, shape ``(n, n_latent)``.
         """
         x = self._check_data(x)
         z = self.encoder(x).reshape(x.shape[0], self.n_latent, self.dim)
@@ -284,7 +281,7 @@ class VQAutoencoder(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+            The batch of images, as in :meth:`quantise`.
 
         Returns
         -------
@@ -304,14 +301,13 @@ class VQAutoencoder(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Images, floating, shape ``(n, n_features)`` with ``n >= 1``, finite.
+            The images to score, as in :meth:`quantise`.
 
         Returns
         -------
         dict of str to float
             ``mse`` (per pixel, decoding the codes), ``quantisation_error`` (mean :math:`\\lVert z - q\\rVert^2`),
-            ``codes_used`` (an int) and
-            ``perplexity`` (the exponential of the codes' entropy).
+            ``codes_used`` (an int) and ``perplexity`` (the exponential of the codes' entropy).
         """
         out = self.quantise(x)
         counts = torch.bincount(out.indices.reshape(-1), minlength=self.codebook_size).double()
@@ -420,29 +416,25 @@ def run_all(setting: Setting, progress: bool = False, save=None) -> list[dict[st
     Parameters
     ----------
     setting : Setting
-        The runs' settings (e.g. ``SETTINGS["quick"]``).
+        Epochs, seeds, codebook sizes and optimiser (e.g. ``SETTINGS["quick"]``).
     progress : bool, default False
-        Print one line per run.
+        Print one line per run: its codebook size, gradient, seed, test MSE, codes used and time.
     save : callable, optional
-        Called with the list of records so far after each run.
+        As in :func:`pwgf_viz.results.run_each`.
 
     Returns
     -------
     list of dict
-        The records of :func:`run`, seed-major.
+        The records of :func:`run`, seed-major (codebook size, then gradient).
     """
-    records: list[dict[str, object]] = []
-    for seed in range(setting.seeds):
-        for size in setting.codebook_sizes:
-            for gradient in GRADIENTS:
-                records.append(run(gradient, size, setting, seed))
-                if progress:
-                    r = records[-1]
-                    print(f"K={size} {gradient} seed {seed}: test MSE {r['mse']:.4f}, {r['codes_used']} codes "
-                          f"used ({r['seconds']:.0f} s)", flush=True)
-                if save is not None:
-                    save(records)
-    return records
+    calls = [(gradient, size, setting, seed) for seed in range(setting.seeds)
+             for size in setting.codebook_sizes for gradient in GRADIENTS]
+    return results.run_each(run, calls, _describe if progress else None, save)
+
+
+def _describe(r: dict) -> str:
+    return (f"K={r['codebook_size']} {r['gradient']} seed {r['seed']}: test MSE {r['mse']:.4f}, {r['codes_used']} "
+            f"codes used ({r['seconds']:.0f} s)")
 
 
 __all__ = ["DEGENERATE_NORM", "GRADIENTS", "Quantised", "SETTINGS", "Setting", "VQAutoencoder", "check_gradient",

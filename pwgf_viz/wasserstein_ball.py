@@ -69,6 +69,18 @@ def pixel_cost(height: int, width: int, p: float = 2.0) -> np.ndarray:
 
     Pixels are numbered row by row (``image.reshape(-1)``) and one pixel step has length 1, so with the default
     :math:`p = 2` moving a share :math:`s` of the mass by one pixel costs :math:`s`. Built with ``ot.dist``.
+
+    Parameters
+    ----------
+    height, width : int
+        The grid's size in pixels, each in [1, 64].
+    p : float, default 2.0
+        The exponent :math:`p > 0`, finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`C`, float64, shape ``(height * width, height * width)``, zero on the diagonal.
     """
     height = check_count(height, "height", 1, 64)
     width = check_count(width, "width", 1, 64)
@@ -80,7 +92,19 @@ def pixel_cost(height: int, width: int, p: float = 2.0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BallProjection:
-    """Result of :func:`project_wasserstein_ball` (leading batch axis as in the input)."""
+    """Result of :func:`project_wasserstein_ball` (leading batch axis as in the input).
+
+    Parameters
+    ----------
+    z, plan, transport_cost
+        The projected points, their couplings with ``x`` and the couplings' costs (see the attributes).
+    iterations : int
+        The sweeps run.
+    converged, residual
+        Whether the tolerance was reached, and what was reached.
+    beta, psi
+        The dual variables, for a warm start.
+    """
 
     z: np.ndarray
     """The projected points, shape of ``w``; each sums to 1 and is >= 0."""
@@ -116,15 +140,37 @@ def project_wasserstein_ball(w: object, x: object, cost: object, eps: float, lam
                              warm_start: tuple[object, object] | None = None) -> BallProjection:
     r"""Project ``w`` onto the Wasserstein ball of radius ``eps`` around ``x`` by projected Sinkhorn iterations.
 
-    ``w``: points, shape ``(n,)`` or ``(batch, n)`` (any finite reals); ``x``: distributions of the same shape
-    (masses >= 0 summing to 1); ``cost``: the ``(n, n)`` ground cost (:func:`pixel_cost`); ``eps > 0``: the
-    radius, a bound on :math:`\langle\Pi, C\rangle`; ``lam > 0``: the entropic parameter :math:`\lambda` (larger is
-    closer to the exact projection and slower). Runs the updates ``eq-wball-updates`` (see the module docstring)
-    until both residuals are below ``tol``: the column sums of the plan against :math:`w + \beta/\lambda` (in
-    :math:`\ell_1`), and :math:`|\langle\Pi, C\rangle - \epsilon| / \epsilon` (only its excess if :math:`\psi = 0`);
-    at most ``max_iter`` sweeps (``converged`` says whether the tolerance was reached, ``residual`` what was
-    reached). The sweeps needed grow about in proportion to ``lam``: the default ``max_iter`` covers ``lam`` up to
-    a few thousand on images of up to 8 x 8 pixels.
+    Runs the updates ``eq-wball-updates`` (see the module docstring) until both residuals are below ``tol``: the
+    column sums of the plan against :math:`w + \beta/\lambda` (in :math:`\ell_1`), and
+    :math:`|\langle\Pi, C\rangle - \epsilon| / \epsilon` (only its excess if :math:`\psi = 0`), for at most
+    ``max_iter`` sweeps. The sweeps needed grow about in proportion to ``lam``: the default ``max_iter`` covers
+    ``lam`` up to a few thousand on images of up to 8 x 8 pixels.
+
+    Parameters
+    ----------
+    w : array_like
+        The points to project, shape ``(n,)`` or ``(batch, n)``, any finite reals.
+    x : array_like
+        The centres, distributions of ``w``'s shape: masses >= 0 summing to 1 (within :data:`MASS_TOL`).
+    cost : array_like
+        The ``(n, n)`` ground cost, entries >= 0 (:func:`pixel_cost`).
+    eps : float
+        The radius :math:`\epsilon > 0`, a bound on :math:`\langle\Pi, C\rangle`.
+    lam : float, default 1000.0
+        The entropic parameter :math:`\lambda > 0`: larger is closer to the exact projection, and slower.
+    tol : float, default 1e-4
+        Tolerance of both residuals, > 0.
+    max_iter : int, default DEFAULT_MAX_ITER
+        Sweeps at the most, in [1, 100000].
+    warm_start : tuple, optional
+        ``(beta, psi)`` of an earlier :class:`BallProjection` with a nearby ``w``; ``None`` starts from
+        :math:`\beta = \log n`, :math:`\psi = 1`.
+
+    Returns
+    -------
+    BallProjection
+        The points, plans, costs and duals; ``converged`` says whether the tolerance was reached, ``residual`` what
+        was reached.
     """
     x = _check_distribution(x)
     w = check_array(w, "w")
@@ -201,7 +247,20 @@ def exact_projection(w: object, x: object, cost: object, eps: float) -> tuple[np
     Rows of :math:`\Pi` where :math:`x_i = 0` are zero, so the variables are the entries of the
     ``(support of x) x n`` block of the plan, with :math:`z = \Pi^\top\mathbf 1` substituted in the objective
     (a convex quadratic in :math:`\Pi`, linear constraints). For tiny images only: at most
-    ``MAX_EXACT_VARIABLES`` plan entries. Raises if SLSQP does not report success.
+    :data:`MAX_EXACT_VARIABLES` plan entries.
+
+    Parameters
+    ----------
+    w, x, cost, eps
+        As in :func:`project_wasserstein_ball`, for one point: ``w`` and ``x`` of shape ``(n,)``.
+
+    Returns
+    -------
+    z : numpy.ndarray
+        The projection, shape ``(n,)``.
+    plan : numpy.ndarray
+        The optimal coupling of ``x`` and ``z``, shape ``(n, n)``. Raises ``RuntimeError`` if SLSQP does not
+        report success.
     """
     x = _check_distribution(x)
     w = check_array(w, "w")
@@ -240,8 +299,22 @@ def entropic_gap_bound(plan: object, x: object, lam: float) -> float:
     r"""Bound on :math:`\lVert z_\lambda - z^\star\rVert_2` from proposition ``prop-wball-gap``.
 
     :math:`\sqrt{2 h(\Pi_\lambda)/\lambda}` with :math:`h(\Pi) = -\sum_{ij}\Pi_{ij}\log(\Pi_{ij}/x_i)` the
-    conditional entropy of the entropic plan (at most :math:`\log n`). ``plan``: one ``(n, n)`` coupling with row
-    sums ``x``.
+    conditional entropy of the entropic plan (at most :math:`\log n`).
+
+    Parameters
+    ----------
+    plan : array_like
+        One entropic coupling :math:`\Pi_\lambda`, shape ``(n, n)``, >= 0, with row sums ``x``
+        (:attr:`BallProjection.plan`).
+    x : array_like
+        The centre, a distribution of shape ``(n,)``.
+    lam : float
+        The :math:`\lambda > 0` the plan was computed with.
+
+    Returns
+    -------
+    float
+        :math:`\sqrt{2 h(\Pi_\lambda)/\lambda} \ge 0`.
     """
     x = _check_distribution(x)
     plan = check_array(plan, "plan")

@@ -16,8 +16,7 @@ The API page (book/api.md) is generated from the docstrings, so each entry must 
   functions return, never built by readers, and their fields are named in their one-line docstring.
 
 Not checked: dunder methods (``__init__``, ``__call__``: see the class docstring), properties (no arguments; their
-docstring says what the value is), methods and functions without parameters (a one-line summary suffices), and
-the modules of :data:`PENDING`.
+docstring says what the value is), and methods and functions without parameters (a one-line summary suffices).
 """
 
 from __future__ import annotations
@@ -32,22 +31,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import pwgf_viz
-
-#: Modules not yet converted; remove a name once its module passes, so that the set only shrinks.
-PENDING = {
-    # Being edited by other engineers while issue 18's docstrings were written.
-    "flows",
-    "wasserstein_ball",
-    "toy_runs",
-    "compare",
-    "check",
-    # Split out of toy_runs on main while this test was written (same owner): not yet converted.
-    "toy_claims",
-    "toy_problems",
-    "toy_scoring",
-    "toy_tables",
-    "toy_training",
-}
 
 
 def _section(doc: str | None, title: str) -> bool:
@@ -94,10 +77,8 @@ def _modules() -> list[str]:
 
 
 def _entries() -> Iterator[tuple[str, list[str]]]:
-    """``(qualified name, missing sections)`` for every checked object of the modules not pending."""
+    """``(qualified name, missing sections)`` for every checked object of every public module."""
     for name in _modules():
-        if name in PENDING:
-            continue
         module = importlib.import_module(f"pwgf_viz.{name}")
         for attr, obj in vars(module).items():
             if attr.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
@@ -114,11 +95,6 @@ def _entries() -> Iterator[tuple[str, list[str]]]:
                     if inspect.isfunction(function):
                         yield (f"{name}.{attr}.{method_name}",
                                _missing(function, bound=not isinstance(member, staticmethod)))
-
-
-def test_pending_names_existing_modules() -> None:
-    """The pending set names modules that exist, so that it can only shrink."""
-    assert PENDING <= set(_modules())
 
 
 def test_checked_objects_exist() -> None:

@@ -101,13 +101,18 @@ def estimators_of(family: str) -> list[str]:
     return [name for name, e in pv.ESTIMATORS.items() if family in e.families]
 
 
+def draw_estimator(data, family: str, max_n: int) -> tuple[str, int]:
+    """An estimator of ``family`` and a number of draws it accepts, up to ``max_n``."""
+    name = data.draw(st.sampled_from(estimators_of(family)), label="estimator")
+    return name, data.draw(st.integers(min_value=pv.ESTIMATORS[name].min_samples, max_value=max_n), label="n")
+
+
 # ------------------------------------------------------------------------------------------- valid input
 @SETTINGS
 @given(problem=problems(), data=st.data())
 def test_gradient_samples_finite_and_shaped(problem, data):
     family, theta = problem
-    name = data.draw(st.sampled_from(estimators_of(family)), label="estimator")
-    n = data.draw(st.integers(min_value=pv.ESTIMATORS[name].min_samples, max_value=64), label="n")
+    name, n = draw_estimator(data, family, 64)
     grads = pv.gradient_samples(name, f_for(family, theta), family, theta, n, seed=data.draw(st.integers(0, 99)))
     assert grads.shape == (n, *theta.shape) and grads.dtype == theta.dtype
     assert torch.isfinite(grads).all()
@@ -117,8 +122,7 @@ def test_gradient_samples_finite_and_shaped(problem, data):
 @given(problem=problems(), data=st.data())
 def test_surrogate_gradient_finite(problem, data):
     family, theta = problem
-    name = data.draw(st.sampled_from(estimators_of(family)), label="estimator")
-    n = data.draw(st.integers(min_value=pv.ESTIMATORS[name].min_samples, max_value=16), label="n")
+    name, n = draw_estimator(data, family, 16)
     theta = theta.clone().requires_grad_(True)
     torch.manual_seed(0)
     out = pv.surrogate(name, f_for(family, theta), family, theta, n)
