@@ -173,14 +173,15 @@ def _support_limits(flow: ProjectedFlow) -> tuple[float, float]:
 
 
 def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, title: str = "") -> FuncAnimation:
-    r"""The book's signature figure: free particle flow | mean-matched projection | three descents.
+    r"""The book's signature figure: free particle flow and mean-matched projection on top, the descents below.
 
-    Left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
-    :math:`f`. Middle: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move (dots)
-    and the mean-matched parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles' mean).
-    Right: :math:`\theta_t` of the mean-matched flow (line) and of SGD with the straight-through gradient (dots),
-    SGD with the pWGF estimator (the :math:`W_2`-projected numerator) and exact gradient descent, over the exact
-    loss :math:`L(\theta)` as a grey curve on a twin axis.
+    Top left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
+    :math:`f`. Top right: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move
+    (dots) and the mean-matched parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles'
+    mean). Below, across the width: :math:`\theta_t` of the mean-matched flow (thick line) and of SGD with the
+    straight-through gradient (dots), SGD with the pWGF estimator (the :math:`W_2`-projected numerator, dashed) and
+    exact gradient descent, in the estimators' colours (:func:`pwgf_viz.style.line_style`), over the exact loss
+    :math:`L(\theta)` as a grey curve on a twin axis; the legend sits beside the panel, off the paths.
 
     Parameters
     ----------
