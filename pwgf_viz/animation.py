@@ -377,7 +377,8 @@ def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str 
 
     matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is removed so
     the page loads nothing from the network (the book's theme ships Font Awesome itself). The result displays as
-    the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Under
+    the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Frames are drawn
+    at the figure's own dpi (:data:`DPI` for the figures of this package), whatever ``savefig.dpi`` says. Under
     ``python -m pwgf_viz.export`` the animation is also written to files (GIF, PNG still, MP4), named after the
     chapter and ``name`` (default: the section). The frame image carries ``alt`` (default: the figure's title
     and panel titles, :func:`figure_alt`) and the slider a label (:func:`accessible_player`).
@@ -405,8 +406,11 @@ def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str 
         raise ValueError(f"alt must be a non-empty string or None; got {alt!r}")
     # Before to_jshtml: the titles as they stand before any frame is drawn.
     alt = alt or figure_alt(animation_figure(anim))
-    shown = AnimationPlayer(accessible_player(
-        _CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")), alt))
+    # Frames at the animation's own dpi (DPI), not at the still figures' savefig.dpi of pwgf_viz.style: the
+    # frame count and size above keep a page under 3 MB only at DPI.
+    with plt.rc_context({"savefig.dpi": "figure"}):
+        jshtml = anim.to_jshtml(fps=fps, default_mode="once")
+    shown = AnimationPlayer(accessible_player(_CDN_STYLESHEET.sub("", jshtml), alt))
     from .export import record_animation  # a no-op unless the chapter runs under pwgf_viz.export
 
     record_animation(anim, shown, fps=fps, name=name)
