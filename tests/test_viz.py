@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -153,3 +155,14 @@ def test_curve_styles_and_animation_figure_reject_bad_input() -> None:
         animation.curve_styles("st")
     with pytest.raises(TypeError, match="anim"):
         animation.animation_figure(matplotlib.pyplot.figure())
+
+
+def test_player_frames_at_the_animation_dpi() -> None:
+    # The book's style draws still figures at 110 dpi; animation frames stay at animation.DPI (page budget).
+    from PIL import Image
+
+    paths = {"st": np.linspace(0.8, 0.4, 4)}
+    with matplotlib.rc_context(pv.style.RC_PARAMS):
+        html = animation.player(animation.descent_animation(paths, TOY, frames=2)).data
+    width, _ = Image.open(io.BytesIO(animation.html_frames(html)[0])).size
+    assert width == round(7.5 * animation.DPI)
