@@ -25,7 +25,8 @@ from PIL import Image  # matplotlib's own image library
 
 from .exact import exact_expectation
 from .objectives import Objective
-from .plots import COLORS, bernoulli_loss_curve
+from .plots import bernoulli_loss_curve
+from .style import ESTIMATOR_STYLES, OKABE_ITO
 from .validation import check_count
 
 MAX_FRAMES = 60
@@ -39,6 +40,9 @@ _PLAYER_SLIDER = re.compile(r'<input id="_anim_slider(?P<id>[0-9a-f]+)"')
 ALT_PREFIX = "Animation"
 SLIDER_LABEL = "Frame of the animation"
 STILL_GAP = 8  # white pixels between the frames of a still
+#: Dashes and markers given in turn to the curves of one animation, so that curves that coincide stay apart.
+DASHES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 def frame_indices(length: int, frames: int) -> np.ndarray:
@@ -67,7 +71,9 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
 
     Left: the exact loss :math:`L(p)` with one marker per estimator at :math:`(p_t, L(p_t))`. Right: the
     trajectories :math:`p_t` drawn up to step :math:`t`. ``paths`` maps names to arrays of iterates
-    (from :func:`pwgf_viz.descent.sgd_trajectory`), all of the same length.
+    (from :func:`pwgf_viz.descent.sgd_trajectory`), all of the same length. Each estimator keeps its colour and gets
+    its own dash (:func:`curve_styles`) and marker (:data:`MARKERS`), so paths that coincide stay distinguishable
+    without colour.
 
     Parameters
     ----------
@@ -102,16 +108,18 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
     losses = {name: np.array([exact_expectation(f, "bernoulli", [p]) for p in s]) for name, s in series.items()}
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 2.9), dpi=DPI)
     bernoulli_loss_curve(f, left)
+    left.lines[-1].set_color("0.6")  # grey: black is the exact estimator's colour
     right.set_xlim(0, length - 1)
     right.set_ylim(0, 1)
     right.set_xlabel("step $t$")
     right.set_ylabel("$p_t$")
     markers, lines = {}, {}
-    for name in names:
-        color = COLORS.get(name, "#555555")
-        (markers[name],) = left.plot([], [], "o", color=color, ms=8, label=name)
-        (lines[name],) = right.plot([], [], color=color, lw=1.5)
-    left.legend(fontsize="small", frameon=False, loc="best")
+    for name, (color, dash), marker in zip(names, curve_styles(names), MARKERS * len(names), strict=False):
+        (markers[name],) = left.plot([], [], marker, color=color, ms=7, mfc="none", mew=1.6, label=name)
+        # The right-hand curve carries the marker at its newest point, so the legend shows dash and marker.
+        (lines[name],) = right.plot([], [], color=color, ls=dash, lw=1.5, marker=marker, ms=5, mfc="none",
+                                    markevery=[-1], label=name)
+    left.legend(handles=list(lines.values()), fontsize="small", frameon=False, loc="best")
     caption = fig.suptitle(title, fontsize="large")
     fig.tight_layout()
     steps = np.arange(length)
@@ -126,6 +134,52 @@ def descent_animation(paths: Mapping[str, np.ndarray], f: Objective, frames: int
     anim = FuncAnimation(fig, draw, frames=frame_indices(length, frames), blit=False)
     plt.close(fig)
     return anim
+
+
+def curve_styles(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Colour and dash of each curve of one figure: the estimator's own (:data:`pwgf_viz.style.ESTIMATOR_STYLES`),
+    with the dash moved to the next free one of :data:`DASHES` when an earlier curve already has it.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The curves, in drawing order; names outside the estimator styles get an Okabe-Ito colour in turn.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(color, linestyle)`` per name; the dashes differ while there are at most ``len(DASHES)`` curves.
+    """
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"names must be a sequence of curve names (str); got {names!r}")
+    spare = [c for c in OKABE_ITO.values() if c not in {c for c, _ in ESTIMATOR_STYLES.values()}]
+    spare = spare or list(OKABE_ITO.values())
+    styles, used = [], set()
+    for i, name in enumerate(names):
+        color, dash = ESTIMATOR_STYLES.get(name, (spare[i % len(spare)], DASHES[0]))
+        if dash in used:
+            dash = next((d for d in DASHES if d not in used), dash)
+        used.add(dash)
+        styles.append((color, dash))
+    return styles
+
+
+def animation_figure(anim: FuncAnimation) -> plt.Figure:
+    """The figure an animation draws on, e.g. to restyle or check it before :func:`player` renders it.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.FuncAnimation
+        An animation of this module (or any ``FuncAnimation``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Its figure (closed: it is not shown on its own).
+    """
+    if not isinstance(anim, FuncAnimation):
+        raise TypeError(f"anim must be a matplotlib FuncAnimation; got {type(anim).__name__}")
+    return anim._fig  # matplotlib keeps the figure there and offers no public accessor
 
 
 def html_frames(html: str) -> list[bytes]:
@@ -323,7 +377,8 @@ def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str 
 
     matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is removed so
     the page loads nothing from the network (the book's theme ships Font Awesome itself). The result displays as
-    the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Under
+    the player on the web and as a still of three frames in the PDF (:class:`AnimationPlayer`). Frames are drawn
+    at the figure's own dpi (:data:`DPI` for the figures of this package), whatever ``savefig.dpi`` says. Under
     ``python -m pwgf_viz.export`` the animation is also written to files (GIF, PNG still, MP4), named after the
     chapter and ``name`` (default: the section). The frame image carries ``alt`` (default: the figure's title
     and panel titles, :func:`figure_alt`) and the slider a label (:func:`accessible_player`).
@@ -349,9 +404,13 @@ def player(anim: FuncAnimation, fps: int = 8, name: str | None = None, alt: str 
         raise TypeError(f"name must be a string naming the animation's files, or None; got {type(name).__name__}")
     if alt is not None and (not isinstance(alt, str) or not alt.strip()):
         raise ValueError(f"alt must be a non-empty string or None; got {alt!r}")
-    alt = alt or figure_alt(anim._fig)  # before to_jshtml: the titles as they stand before any frame is drawn
-    shown = AnimationPlayer(accessible_player(
-        _CDN_STYLESHEET.sub("", anim.to_jshtml(fps=fps, default_mode="once")), alt))
+    # Before to_jshtml: the titles as they stand before any frame is drawn.
+    alt = alt or figure_alt(animation_figure(anim))
+    # Frames at the animation's own dpi (DPI), not at the still figures' savefig.dpi of pwgf_viz.style: the
+    # frame count and size above keep a page under 3 MB only at DPI.
+    with plt.rc_context({"savefig.dpi": "figure"}):
+        jshtml = anim.to_jshtml(fps=fps, default_mode="once")
+    shown = AnimationPlayer(accessible_player(_CDN_STYLESHEET.sub("", jshtml), alt))
     from .export import record_animation  # a no-op unless the chapter runs under pwgf_viz.export
 
     record_animation(anim, shown, fps=fps, name=name)

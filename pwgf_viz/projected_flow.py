@@ -36,6 +36,7 @@ from .exact import exact_expectation, exact_gradient
 from .objectives import Objective
 from .ot1d import discrete_distribution
 from .projection import particle_step
+from .style import OKABE_ITO, line_style
 from .validation import check_count, check_objective, check_parameter, check_positive
 
 #: Families whose one-coordinate flows :func:`projected_flow` simulates.
@@ -172,14 +173,15 @@ def _support_limits(flow: ProjectedFlow) -> tuple[float, float]:
 
 
 def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, title: str = "") -> FuncAnimation:
-    r"""The book's signature figure: free particle flow | mean-matched projection | three descents.
+    r"""The book's signature figure: free particle flow and mean-matched projection on top, the descents below.
 
-    Left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
-    :math:`f`. Middle: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move (dots)
-    and the mean-matched parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles' mean).
-    Right: :math:`\theta_t` of the mean-matched flow (line) and of SGD with the straight-through gradient (dots),
-    SGD with the pWGF estimator (the :math:`W_2`-projected numerator) and exact gradient descent, over the exact
-    loss :math:`L(\theta)` as a grey curve on a twin axis.
+    Top left: the first cloud following :math:`-f'` with no projection (particles jittered vertically), over
+    :math:`f`. Top right: the family member :math:`p_{\theta_t}` (bars), this step's particles after the move
+    (dots) and the mean-matched parameter :math:`\theta_{t+1}` (the family's mean, moved as much as the particles'
+    mean). Below, across the width: :math:`\theta_t` of the mean-matched flow (thick line) and of SGD with the
+    straight-through gradient (dots), SGD with the pWGF estimator (the :math:`W_2`-projected numerator, dashed) and
+    exact gradient descent, in the estimators' colours (:func:`pwgf_viz.style.line_style`), over the exact loss
+    :math:`L(\theta)` as a grey curve on a twin axis; the legend sits beside the panel, off the paths.
 
     Parameters
     ----------
@@ -203,21 +205,30 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     n = flow.particles.shape[1]
     jitter = np.random.default_rng(0).uniform(0.05, 0.95, n)
     xlim = _support_limits(flow)
-    fig, (free_ax, proj_ax, st_ax) = plt.subplots(1, 3, figsize=(9.6, 2.9), dpi=DPI)
+    # Two panels on top, the descents wide below: legible at the width of the text column.
+    fig = plt.figure(figsize=(7.5, 4.9), dpi=DPI)
+    layout = fig.add_gridspec(2, 2, height_ratios=(1, 1.15))
+    free_ax, proj_ax = fig.add_subplot(layout[0, 0]), fig.add_subplot(layout[0, 1])
+    st_ax = fig.add_subplot(layout[1, :])
     grid = np.linspace(*xlim, 200)
     values = f(torch.from_numpy(grid)).detach().numpy()
-    free_ax.plot(grid, (values - values.min()) / (np.ptp(values) or 1.0), color="0.75", lw=1.2, label="$f$ (scaled)")
-    free_dots = free_ax.scatter(flow.free[0], jitter, s=6, color="#ff7f0e", alpha=0.6, label="particles")
-    free_ax.set(xlim=xlim, ylim=(0, 1.05), yticks=[], xlabel="$z$", title="free flow (no projection)")
-    free_ax.legend(fontsize="small", frameon=False, loc="upper center")
+    free_ax.plot(grid, (values - values.min()) / (np.ptp(values) or 1.0), color="0.6", lw=1.2, label="$f$ (scaled)")
+    particle_color = OKABE_ITO["bluish_green"]
+    free_dots = free_ax.scatter(flow.free[0], jitter, s=6, color=particle_color, alpha=0.6, label="particles")
+    free_ax.set(xlim=xlim, ylim=(0, 1.3), yticks=[], xlabel="$z$", ylabel="particles (jittered)",
+                title="free flow (no projection)")
+    free_ax.legend(fontsize="small", frameon=False, loc="upper center", ncol=2)
     top = int(np.ceil(xlim[1]))
     support = np.arange(0, top + 1, dtype=float)
-    bars = proj_ax.bar(support, np.zeros_like(support), width=0.12, color="#1f77b4", label=r"$p_{\theta_t}$")
-    moved_dots = proj_ax.scatter(flow.moved[0], 0.6 * jitter, s=6, color="#ff7f0e", alpha=0.6,
-                                 label="moved particles")
-    mean_line = proj_ax.axvline(flow.theta[1], color="#d62728", lw=1.5, label=r"$\theta_{t+1}$")
-    proj_ax.set(xlim=xlim, ylim=(0, 1.05), xlabel="$z$", title="mean matching: sample, move, project")
-    proj_ax.legend(fontsize="small", frameon=False, loc="upper center", ncol=1)
+    bars = proj_ax.bar(support, np.zeros_like(support), width=0.12, color=OKABE_ITO["blue"],
+                       label=r"$p_{\theta_t}$")
+    moved_dots = proj_ax.scatter(flow.moved[0], 0.6 * jitter, s=6, color=particle_color, alpha=0.6,
+                                 label="moved")
+    mean_line = proj_ax.axvline(flow.theta[1], color=OKABE_ITO["vermillion"], lw=1.5, label=r"$\theta_{t+1}$")
+    proj_ax.set(xlim=xlim, ylim=(0, 1.3), xlabel="$z$", ylabel="probability",
+                title="mean matching: sample, move, project")
+    proj_ax.legend(fontsize="small", frameon=False, loc="upper center", ncol=3, columnspacing=0.8,
+                   handlelength=1.0, handletextpad=0.4)
     paths = np.concatenate([flow.theta, flow.st, flow.pwgf, flow.exact])
     thetas = np.linspace(paths.min(), paths.max(), 2)
     low, high = thetas[0] - 0.05 * (np.ptp(thetas) or 1), thetas[1] + 0.05 * (np.ptp(thetas) or 1)
@@ -225,10 +236,8 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
         low, high = max(low, 1e-3), min(high, 1 - 1e-3)
     else:
         low = max(low, 1e-3)
-    room = high + 0.55 * (high - low)   # space for the legend above the paths
-    st_ax.set(xlim=(0, steps), ylim=(low, room), xlabel="step $t$", ylabel=r"$\theta_t$",
+    st_ax.set(xlim=(0, steps), ylim=(low, high), xlabel="step $t$", ylabel=r"$\theta_t$",
               title="descents on the same seeds")
-    st_ax.set_yticks([tick for tick in st_ax.get_yticks() if low <= tick <= high])
     twin = st_ax.twiny()
     levels = np.linspace(low, high, 60)
     loss = np.array([exact_expectation(f, flow.family, [v]) for v in levels])
@@ -237,11 +246,12 @@ def signature_animation(flow: ProjectedFlow, f: Objective, frames: int = 24, tit
     st_ax.plot([], [], color="0.8", lw=1.2, label=r"exact $L(\theta)$ (sideways)")
     st_ax.set_zorder(twin.get_zorder() + 1)
     st_ax.patch.set_visible(False)
-    (proj_line,) = st_ax.plot([], [], color="#1f77b4", lw=2, label="mean-matched flow")
-    (st_dots,) = st_ax.plot([], [], "o", color="#d62728", ms=3, label="SGD with ST")
-    (pwgf_line,) = st_ax.plot([], [], color="#2ca02c", lw=1.5, label="SGD with pWGF ($W_2$)")
-    (exact_line,) = st_ax.plot([], [], "k--", lw=1, label="exact gradient descent")
-    st_ax.legend(fontsize="small", frameon=False, loc="upper right", ncol=2)
+    (proj_line,) = st_ax.plot([], [], color=OKABE_ITO["blue"], lw=2.5, label="mean-matched flow")
+    (st_dots,) = st_ax.plot([], [], "o", color=line_style("st")["color"], ms=3, label="SGD with ST")
+    (pwgf_line,) = st_ax.plot([], [], lw=1.6, label="SGD with pWGF ($W_2$)", **line_style("pwgf"))
+    (exact_line,) = st_ax.plot([], [], lw=1.2, label="exact gradient descent", **line_style("exact"))
+    # The legend beside the paths, outside the axes, so it never covers them.
+    st_ax.legend(fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     caption = fig.suptitle(title, fontsize="large")
     fig.tight_layout()
     grid_steps = np.arange(steps + 1)

@@ -8,6 +8,7 @@ import pytest
 from matplotlib.animation import FuncAnimation
 
 from pwgf_viz import exact_gradient, exact_st_mean, gradient_samples, objectives
+from pwgf_viz.animation import animation_figure
 from pwgf_viz.explorer_pwgf import OBJECTIVES, PWGFExplorer, step_velocities
 from pwgf_viz.projected_flow import draw_particles, projected_flow, signature_animation
 
@@ -101,3 +102,14 @@ def test_explorer_redraws_and_falls_back():
         step_velocities(TOY, "categorical", 0.3, 0.1)
     with pytest.raises(TypeError, match="setting"):
         explorer.update(colour="red")
+
+
+def test_signature_animation_two_plus_one_layout():
+    # Two panels on top, the descents below across the whole width (plus the loss's twin axis).
+    flow = projected_flow(TOY, "bernoulli", 0.85, step=0.05, steps=20, particles=20)
+    fig = animation_figure(signature_animation(flow, TOY, frames=4))
+    free_ax, proj_ax, st_ax = fig.axes[:3]
+    top_left, top_right, bottom = (ax.get_position() for ax in (free_ax, proj_ax, st_ax))
+    assert top_left.y0 > bottom.y1 and top_right.y0 > bottom.y1
+    assert bottom.x0 <= top_left.x0 + 1e-9 and bottom.x1 > top_right.x0
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in (free_ax, proj_ax, st_ax))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -132,3 +134,35 @@ def test_objectives_shapes_and_errors() -> None:
         objectives.linear_score([1.0, 2.0])(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="target"):
         objectives.quadratic(float("nan"))
+
+
+def test_descent_animation_curves_differ_without_colour() -> None:
+    # ST and pWGF can coincide: every curve has its own dash and marker, the estimator's own colour.
+    names = ("exact", "st", "pwgf", "reinforce")
+    paths = {name: np.linspace(0.8, 0.2, 5) for name in names}
+    fig = animation.animation_figure(animation.descent_animation(paths, TOY, frames=3))
+    left, right = fig.axes
+    styles = {(line.get_linestyle(), line.get_marker()) for line in right.lines}
+    assert len(styles) == len(names)
+    assert [line.get_color() for line in right.lines] == [plots.COLORS[name] for name in names]
+    assert [text.get_text() for text in left.get_legend().get_texts()] == list(names)
+    assert [dash for _, dash in animation.curve_styles(names)] == ["-", "--", "-.", ":"]
+
+
+def test_curve_styles_and_animation_figure_reject_bad_input() -> None:
+    assert animation.curve_styles(["not_an_estimator"])[0][1] == "-"
+    with pytest.raises(TypeError, match="names"):
+        animation.curve_styles("st")
+    with pytest.raises(TypeError, match="anim"):
+        animation.animation_figure(matplotlib.pyplot.figure())
+
+
+def test_player_frames_at_the_animation_dpi() -> None:
+    # The book's style draws still figures at 110 dpi; animation frames stay at animation.DPI (page budget).
+    from PIL import Image
+
+    paths = {"st": np.linspace(0.8, 0.4, 4)}
+    with matplotlib.rc_context(pv.style.RC_PARAMS):
+        html = animation.player(animation.descent_animation(paths, TOY, frames=2)).data
+    width, _ = Image.open(io.BytesIO(animation.html_frames(html)[0])).size
+    assert width == round(7.5 * animation.DPI)
