@@ -280,8 +280,9 @@ def prox_step(grad_f: Field, z: object, step: float, tol: float = 1e-12, max_ite
             length = np.where(worse, length / 2, length)
         y, r = candidate, r_new
     else:
-        raise RuntimeError(f"prox_step did not converge in {max_iter} Newton steps (largest residual "
-                           f"{np.linalg.norm(r, axis=1).max():.3g}); try a smaller step")
+        largest = np.linalg.norm(r, axis=1).max()
+        raise RuntimeError(f"prox_step did not converge in {max_iter} Newton steps "
+                           f"(largest residual {largest:.3g}); try a smaller step")
     if (np.linalg.eigvalsh(0.5 * (jacobian(y) + jacobian(y).transpose(0, 2, 1))) <= 0).any():
         raise RuntimeError("prox_step found a stationary point that is not a minimum of f(y) + |y - z|^2/(2 step); "
                            "try a smaller step")

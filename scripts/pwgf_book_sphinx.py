@@ -427,7 +427,7 @@ def _is_guard(statement: ast.stmt) -> bool:
 def _is_check(statement: ast.stmt) -> bool:
     """Whether a top-level statement of a function body only checks its arguments.
 
-    A guard (:func:`_is_guard`), a bare call of a ``check_*`` function, or ``x = check_*(x, ...)``, which
+    A guard (:func:`_is_guard`), a bare call of a ``check_*`` function, or ``x = check_*(..., x, ...)``, which
     re-binds an argument to its checked self; ``y = check_*(x, ...)`` defines a new name, so it stays.
     """
     if _is_guard(statement):
@@ -436,8 +436,8 @@ def _is_check(statement: ast.stmt) -> bool:
         return bool(_CHECK_NAME.search(_call_name(statement.value)))
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
             and isinstance(statement.targets[0], ast.Name) and _CHECK_NAME.search(_call_name(statement.value)):
-        first = statement.value.args[0] if statement.value.args else None
-        return isinstance(first, ast.Name) and first.id == statement.targets[0].id
+        names = [arg.id for arg in statement.value.args if isinstance(arg, ast.Name)]
+        return statement.targets[0].id in names
     return False
 
 
