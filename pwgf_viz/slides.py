@@ -228,23 +228,12 @@ def statements(chapter: Path) -> dict[str, Statement]:
     dict of str to Statement
         Label to statement, in the order of the chapter.
     """
-    lines = Path(chapter).read_text(encoding="utf-8").splitlines()
-    found: dict[str, Statement] = {}
-    math: list[str] | None = None
+    text = Path(chapter).read_text(encoding="utf-8")
+    found = {label: Statement(label, "equation", chapter.stem, "", tex)
+             for tex, label in display_math(text) if label is not None}
+    lines = text.splitlines()
     for number, line in enumerate(lines):
-        stripped = line.strip()
-        if math is not None:
-            labelled = _MATH_LABEL.match(stripped)
-            if stripped.startswith("$$"):
-                if labelled:
-                    label = labelled["label"]
-                    found[label] = Statement(label, "equation", chapter.stem, "", "\n".join(math).strip())
-                math = None
-            else:
-                math.append(line)
-        elif stripped == "$$":
-            math = []
-        elif fence := _FENCE.match(stripped):
+        if fence := _FENCE.match(line.strip()):
             statement = _prf_block(lines, number, fence, chapter.stem)
             if statement is not None:
                 found[statement.label] = statement
@@ -411,13 +400,15 @@ def site_numbers(site: Path, chapters: Iterable[str]) -> dict[str, str]:
     return numbers
 
 
-def inline_html(text: str) -> str:
+def inline_html(text: str, numbers: Mapping[str, str] | None = None) -> str:
     """MyST inline text as HTML for a slide: math as ``\\(...\\)``, roles as their text, Markdown emphasis.
 
     Parameters
     ----------
     text : str
         A bullet point, note or statement body in MyST Markdown.
+    numbers : mapping of str to str, optional
+        Labels to their numbers on the site, for ``{eq}`` and ``{prf:ref}`` references (else the label shows).
 
     Returns
     -------
@@ -429,8 +420,10 @@ def inline_html(text: str) -> str:
 
     def role(m: re.Match) -> str:
         words = m["text"]
-        if m["role"] in ("eq", "prf:ref", "numref", "ref", "cite", "cite:t", "cite:p"):
-            return words if m["role"] != "eq" else f"({words})"
+        if m["role"] in ("eq", "prf:ref"):
+            return (numbers or {}).get(words, f"({words})" if m["role"] == "eq" else words)
+        if m["role"] in ("numref", "ref", "cite", "cite:t", "cite:p"):
+            return words
         return re.sub(r"\s*<[^>]*>$", "", words)  # {term}`text <target>`, {doc}`text <chapter>`
 
     md = MarkdownIt("commonmark").use(dollarmath_plugin, allow_labels=True, double_inline=True)
@@ -473,8 +466,8 @@ def display_math(body: str) -> list[tuple[str, str | None]]:
 
 
 def _equation_html(tex: str, number: str, chapter: str) -> str:
-    return (f'<div class="equation">\\[{html.escape(tex, quote=False)}\\]<span class="eqno">{html.escape(number)}'
-            f'</span><span class="source">{html.escape(chapter)}</span></div>')
+    return (f'<div class="equation" data-chapter="{html.escape(chapter)}"><span class="tex">'
+            f'\\[{html.escape(tex, quote=False)}\\]</span><span class="eqno">{html.escape(number)}</span></div>')
 
 
 def statement_html(statement: Statement, numbers: Mapping[str, str]) -> str:
@@ -498,13 +491,13 @@ def statement_html(statement: Statement, numbers: Mapping[str, str]) -> str:
     if statement.kind == "equation":
         return _equation_html(statement.body, numbers.get(statement.label, statement.label), statement.chapter)
     head = html.escape(numbers.get(statement.label, statement.kind.capitalize()))
-    title = f" ({inline_html(statement.title)})" if statement.title else ""
+    title = f" ({inline_html(statement.title, numbers)})" if statement.title else ""
     equations = display_math(statement.body)
     if equations:
         shown = "".join(_equation_html(tex, numbers.get(label, "") if label else "", statement.chapter)
                         for tex, label in equations)
     else:
-        shown = f"<p>{inline_html(statement.body.split(chr(10) * 2)[0])}</p>"
+        shown = f"<p>{inline_html(statement.body.split(chr(10) * 2)[0], numbers)}</p>"
     return (f'<div class="statement {statement.kind}"><p class="statement-title"><b>{head}</b>{title}</p>'
             f"{shown}</div>")
 
@@ -532,17 +525,27 @@ def player_html(page: str) -> str:
     return re.sub(r'<i class="(?P<classes>fa [^"]*)"></i>', glyph, page)
 
 
-def _figure_html(outputs: Sequence[Output], name: str, folder: Path, alt: str) -> tuple[str, list[Path]]:
-    parts, written = [], []
+#: A figure at least this many times wider than tall goes below the text, not beside it.
+WIDE = 1.8
+
+
+def _figure_html(outputs: Sequence[Output], name: str, folder: Path, alt: str) -> str:
+    """The outputs of one named cell as HTML: players inline, PNGs written to ``folder``; the wrapper's class says
+    whether it must go below the text (a player, or a figure at least :data:`WIDE` times wider than tall)."""
+    import struct
+
+    parts, wide = [], False
     for k, output in enumerate(outputs):
         if output.kind == "player":
             parts.append(f'<div class="player">{player_html(output.data)}</div>')
+            wide = True
             continue
+        width, height = struct.unpack(">II", output.data[16:24])  # the PNG's IHDR chunk
+        wide = wide or width >= WIDE * height
         path = folder / f"{name}-{k + 1}.png"
         path.write_bytes(output.data)
-        written.append(path)
         parts.append(f'<img src="figures/{path.name}" alt="{html.escape(alt)}">')
-    return "".join(parts), written
+    return f'<div class="figure{" wide" if wide else ""}">{"".join(parts)}</div>'
 
 
 def slide_html(slide: Slide, statements_by_label: Mapping[str, Statement], numbers: Mapping[str, str],
@@ -558,7 +561,8 @@ def slide_html(slide: Slide, statements_by_label: Mapping[str, Statement], numbe
     numbers : mapping of str to str
         Their numbers on the site.
     figures : mapping of str to str
-        Figure name to its HTML (images or a player).
+        Figure name to its HTML (``<div class="figure">`` holding images or a player; ``figure wide`` for those
+        that go below the text).
 
     Returns
     -------
@@ -567,9 +571,8 @@ def slide_html(slide: Slide, statements_by_label: Mapping[str, Statement], numbe
     """
     text = "".join(statement_html(statements_by_label[label], numbers) for label in slide.equations)
     text += "<ul>" + "".join(f"<li>{inline_html(b)}</li>" for b in slide.bullets) + "</ul>"
-    shown = "".join(f'<div class="figure">{figures[name]}</div>' for name in slide.figures)
-    has_player = any('class="player"' in figures[name] for name in slide.figures)
-    layout = "stacked" if has_player or not slide.figures else "columns"
+    shown = "".join(figures[name] for name in slide.figures)
+    layout = "stacked" if 'class="figure wide"' in shown or not shown else "columns"
     body = (f'<div class="text">{text}</div><div class="figures">{shown}</div>' if shown
             else f'<div class="text">{text}</div>')
     return (f'<section data-slide-title="{html.escape(slide.title)}">\n<h2>{inline_html(slide.title)}</h2>\n'
@@ -629,7 +632,7 @@ _CSS = """/* Generated by `python -m pwgf_viz.slides`: the decks' layout on reve
 .reveal .subtitle { font-size: 1.1em; color: #444; text-align: center; }
 .reveal .credit { font-size: 0.6em; color: #555; text-align: center; margin-top: 2em; }
 .reveal .body { display: flex; gap: 1.2em; }
-.reveal .body.columns > .text { flex: 0 0 42%; }
+.reveal .body.columns > .text { flex: 0 1 42%; min-width: 0; }
 .reveal .body.columns > .figures { flex: 1 1 58%; }
 .reveal .body.stacked { flex-direction: column; gap: 0.3em; }
 .reveal .body ul { margin: 0.2em 0 0 1em; }
@@ -637,14 +640,14 @@ _CSS = """/* Generated by `python -m pwgf_viz.slides`: the decks' layout on reve
 .reveal .figures { display: flex; flex-direction: column; align-items: center; gap: 0.3em; }
 .reveal .figure { width: 100%; text-align: center; }
 .reveal .figure img { width: 100%; height: auto; max-height: 540px; object-fit: contain; margin: 0; }
-.reveal .body.stacked .figure img { max-height: 430px; }
+.reveal .body.stacked .figure img { max-height: 390px; }
 .reveal .player { font-size: 16px; text-align: center; }
 .reveal .player .animation img { max-height: 380px; width: auto; max-width: 100%; }
 .reveal .player i.glyph { font-style: normal; }
 .reveal .player button { font-size: 16px; min-width: 2.2em; }
-.reveal .equation { position: relative; font-size: 0.85em; margin: 0.2em 0; }
-.reveal .equation .eqno { position: absolute; right: 0; top: 40%; color: #555; font-size: 0.8em; }
-.reveal .source { display: none; }
+.reveal .equation { display: flex; align-items: center; font-size: 0.85em; margin: 0.2em 0; }
+.reveal .equation .tex { flex: 1 1 auto; min-width: 0; }
+.reveal .equation .eqno { flex: none; margin-left: 0.6em; color: #555; font-size: 0.8em; }
 .reveal .statement { border-left: 4px solid #0072b2; background: #f2f7fb; padding: 0.3em 0.6em;
   font-size: 0.8em; margin: 0.2em 0 0.4em; }
 .reveal .statement p { margin: 0.2em 0; }
@@ -730,7 +733,7 @@ def build(out: Path, spec: Path = SPEC, book: Path = BOOK, cache: Path = CACHE, 
                     raise ValueError(f"deck {deck.file}, slide {k} ({slide.title!r}): the cell {name!r} of chapter "
                                      f"{cells[name]} displayed no figure or animation")
                 if name not in figures:
-                    figures[name] = _figure_html(outputs[name], name, figures_dir, f"Figure: {slide.title}")[0]
+                    figures[name] = _figure_html(outputs[name], name, figures_dir, f"Figure: {slide.title}")
     numbers = site_numbers(site, {s.chapter for s in found.values()})
     _copy_libraries(out, reveal, mathjax)
     written = []
