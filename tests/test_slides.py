@@ -61,6 +61,20 @@ def test_missing_reference_raises_naming_deck_slide_and_key(slide, missing):
         slides.check_references(decks, found, cells)
 
 
+def test_a_chapter_not_executed_since_its_code_changed_is_refused(tmp_path):
+    from jupyter_cache import get_cache
+
+    get_cache(str(tmp_path / "cache")).list_cache_records()  # an empty cache
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("---\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n# A chapter\n\n"
+                       "```{code-cell} ipython3\n:name: slide-x\n1 + 1\n```\n", encoding="utf-8")
+    assert slides.named_cells(chapter) == ["slide-x"]
+    with pytest.raises(ValueError, match="chapter chapter: no executed notebook .* matches its current code"):
+        slides.cell_outputs(chapter, ["slide-x"], tmp_path / "cache")
+    with pytest.raises(ValueError, match="no execution cache"):
+        slides.cell_outputs(chapter, ["slide-x"], tmp_path / "missing")
+
+
 @pytest.mark.parametrize(("slide", "error"), [({"bullets": []}, ValueError), ({"bullets": ["a", "b", "c", "d"]},
                                               ValueError), ({"bullets": "a"}, TypeError), ({"notes": ""}, ValueError),
                                              ({"colour": "red"}, ValueError)])
