@@ -36,6 +36,7 @@ SLIDE_STATE = """() => {
         text: s.innerText.trim().length, height: s.scrollHeight, raw: clone.textContent,
         images: Array.from(s.querySelectorAll('img')).map(img => img.naturalWidth),
         mathErrors: s.querySelectorAll('mjx-merror').length, math: s.querySelectorAll('mjx-container').length,
+        notes: (Reveal.getSlideNotes() || '').trim().length, players: s.querySelectorAll('div.animation').length,
     };
 }"""
 
@@ -154,7 +155,20 @@ def test_deck_renders_in_chromium(slides_dir, browser, deck):
             assert not leftovers, f"{where}: math left untypeset: {leftovers}"
             expected = (i > 0 and (deck.slides[i - 1].equations or "$" in "".join(deck.slides[i - 1].bullets)))
             assert state["math"] or not expected, f"{where}: no typeset math"
+            assert state["notes"], f"{where}: no speaker notes"
+            for k in range(state["players"]):
+                _check_player_steps(page, page.locator("section.present div.animation").nth(k), f"{where}, player {k}")
         page.wait_for_timeout(200)
         assert not problems, f"{deck.file}: {problems}"
     finally:
         context.close()
+
+
+def _check_player_steps(page, player, where: str) -> None:
+    """'Next frame' shows another, decoded frame (the book's player, inside a scaled reveal.js slide)."""
+    img = player.locator("img[id^='_anim_img']")
+    before = img.get_attribute("src")
+    player.locator("button[title='Next frame']").click()
+    page.wait_for_function("([el, src]) => el.getAttribute('src') !== src && el.complete",
+                           arg=[img.element_handle(), before], timeout=10_000)
+    assert img.evaluate("el => el.naturalWidth") > 0, f"{where}: frame not decoded"
