@@ -400,7 +400,7 @@ def site_numbers(site: Path, chapters: Iterable[str]) -> dict[str, str]:
     return numbers
 
 
-def inline_html(text: str, numbers: Mapping[str, str] | None = None) -> str:
+def inline_html(text: str, numbers: Mapping[str, str] | None = None, typeset: bool = True) -> str:
     """MyST inline text as HTML for a slide: math as ``\\(...\\)``, roles as their text, Markdown emphasis.
 
     Parameters
@@ -409,6 +409,8 @@ def inline_html(text: str, numbers: Mapping[str, str] | None = None) -> str:
         A bullet point, note or statement body in MyST Markdown.
     numbers : mapping of str to str, optional
         Labels to their numbers on the site, for ``{eq}`` and ``{prf:ref}`` references (else the label shows).
+    typeset : bool, default True
+        Math for MathJax; ``False`` leaves its TeX as plain text (speaker notes: the speaker view does not typeset).
 
     Returns
     -------
@@ -427,8 +429,9 @@ def inline_html(text: str, numbers: Mapping[str, str] | None = None) -> str:
         return re.sub(r"\s*<[^>]*>$", "", words)  # {term}`text <target>`, {doc}`text <chapter>`
 
     md = MarkdownIt("commonmark").use(dollarmath_plugin, allow_labels=True, double_inline=True)
+    inline = "\\({}\\)" if typeset else "{}"
     md.add_render_rule("math_inline", lambda self, tokens, i, options, env:
-                       f"\\({html.escape(tokens[i].content, quote=False)}\\)")
+                       inline.format(html.escape(tokens[i].content, quote=False)))
     md.add_render_rule("math_block", lambda self, tokens, i, options, env:
                        f"<div class=\"math-block\">\\[{html.escape(tokens[i].content, quote=False)}\\]</div>")
     md.add_render_rule("math_block_label", lambda self, tokens, i, options, env:
@@ -577,7 +580,7 @@ def slide_html(slide: Slide, statements_by_label: Mapping[str, Statement], numbe
             else f'<div class="text">{text}</div>')
     return (f'<section data-slide-title="{html.escape(slide.title)}">\n<h2>{inline_html(slide.title)}</h2>\n'
             f'<div class="body {layout}">{body}</div>\n'
-            f'<aside class="notes">{inline_html(slide.notes)}</aside>\n</section>')
+            f'<aside class="notes">{inline_html(slide.notes, typeset=False)}</aside>\n</section>')
 
 
 _PAGE = """<!doctype html>
@@ -739,7 +742,7 @@ def build(out: Path, spec: Path = SPEC, book: Path = BOOK, cache: Path = CACHE, 
     written = []
     for deck in decks:
         page = _PAGE.format(title=html.escape(deck.title), subtitle=inline_html(deck.subtitle),
-                            notes=inline_html(deck.notes), spec=html.escape(Path(spec).name),
+                            notes=inline_html(deck.notes, typeset=False), spec=html.escape(Path(spec).name),
                             width=WIDTH, height=HEIGHT,
                             slides="\n".join(slide_html(s, found, numbers, figures) for s in deck.slides))
         path = out / deck.file
