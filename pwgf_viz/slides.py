@@ -42,8 +42,8 @@ WIDTH, HEIGHT = 1280, 720
 #: The most a deck (its HTML and the figures it shows) may weigh, in bytes.
 MAX_DECK_BYTES = 15 * 2**20
 MAX_BULLETS = 3
-PRF_KINDS = ("axiom", "conjecture", "corollary", "definition", "example", "lemma", "observation", "property",
-             "proposition", "remark", "theorem")
+#: A figure at least this many times wider than tall goes below the text, not beside it.
+WIDE = 1.8
 _PLAYER = re.compile(r'<img id="_anim_img[0-9a-f]+"')
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{prf:(?P<kind>[a-z]+)\}\s*(?P<title>.*)$")
 _OPTION = re.compile(r"^:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
@@ -528,10 +528,6 @@ def player_html(page: str) -> str:
     return re.sub(r'<i class="(?P<classes>fa [^"]*)"></i>', glyph, page)
 
 
-#: A figure at least this many times wider than tall goes below the text, not beside it.
-WIDE = 1.8
-
-
 def _figure_html(outputs: Sequence[Output], name: str, folder: Path, alt: str) -> str:
     """The outputs of one named cell as HTML: players inline, PNGs written to ``folder``; the wrapper's class says
     whether it must go below the text (a player, or a figure at least :data:`WIDE` times wider than tall)."""
@@ -690,6 +686,29 @@ def deck_bytes(deck_file: Path) -> int:
     return len(text.encode()) + sum((Path(deck_file).parent / s).stat().st_size for s in shown)
 
 
+def _collect_figures(decks: Sequence[Deck], cells: Mapping[str, str], book: Path, cache: Path,
+                     folder: Path) -> dict[str, str]:
+    """The HTML of every figure the decks show (name to HTML), read from the cache chapter by chapter; the PNGs
+    are written into ``folder`` (emptied first)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    wanted = sorted({name for deck in decks for slide in deck.slides for name in slide.figures})
+    outputs: dict[str, list[Output]] = {}
+    for chapter in sorted({cells[name] for name in wanted}):
+        outputs.update(cell_outputs(book / f"{chapter}.md", [n for n in wanted if cells[n] == chapter], cache))
+    figures = {}
+    for deck in decks:
+        for k, slide in enumerate(deck.slides, start=1):
+            for name in slide.figures:
+                if not outputs.get(name):
+                    raise ValueError(f"deck {deck.file}, slide {k} ({slide.title!r}): the cell {name!r} of chapter "
+                                     f"{cells[name]} displayed no figure or animation")
+                if name not in figures:
+                    figures[name] = _figure_html(outputs[name], name, folder, f"Figure: {slide.title}")
+    return figures
+
+
 def build(out: Path, spec: Path = SPEC, book: Path = BOOK, cache: Path = CACHE, site: Path = SITE,
           reveal: Path = REVEAL, mathjax: Path = MATHJAX) -> list[Path]:
     """Write every deck of ``spec`` into ``out``, with the figures and libraries it needs.
@@ -720,23 +739,7 @@ def build(out: Path, spec: Path = SPEC, book: Path = BOOK, cache: Path = CACHE, 
     found, cells = book_index(book)
     check_references(decks, found, cells)
     out = Path(out)
-    figures_dir = out / "figures"
-    if figures_dir.exists():
-        shutil.rmtree(figures_dir)
-    figures_dir.mkdir(parents=True)
-    wanted = sorted({name for deck in decks for slide in deck.slides for name in slide.figures})
-    outputs: dict[str, list[Output]] = {}
-    for chapter in sorted({cells[name] for name in wanted}):
-        outputs.update(cell_outputs(Path(book) / f"{chapter}.md", [n for n in wanted if cells[n] == chapter], cache))
-    figures = {}
-    for deck in decks:
-        for k, slide in enumerate(deck.slides, start=1):
-            for name in slide.figures:
-                if not outputs.get(name):
-                    raise ValueError(f"deck {deck.file}, slide {k} ({slide.title!r}): the cell {name!r} of chapter "
-                                     f"{cells[name]} displayed no figure or animation")
-                if name not in figures:
-                    figures[name] = _figure_html(outputs[name], name, figures_dir, f"Figure: {slide.title}")
+    figures = _collect_figures(decks, cells, Path(book), Path(cache), out / "figures")
     numbers = site_numbers(site, {s.chapter for s in found.values()})
     _copy_libraries(out, reveal, mathjax)
     written = []
