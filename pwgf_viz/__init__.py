@@ -33,7 +33,7 @@ Figures, animations, explorers
     (animations of particle flows), :mod:`~pwgf_viz.explorer` (the shared explorer base class) and the explorers
     :mod:`~pwgf_viz.explorer_estimator`, :mod:`~pwgf_viz.explorer_flow`, :mod:`~pwgf_viz.explorer_pwgf`, with
     their static stand-ins from :mod:`~pwgf_viz.explorer_static`; :mod:`~pwgf_viz.export` (figures and
-    animations as files, for slides).
+    animations as files, for slides); :mod:`~pwgf_viz.slides` (the lecture decks of ``make slides``).
 """
 
 from . import style  # noqa: F401 - `pv.style.use()` in every chapter

@@ -159,6 +159,36 @@ def check_count(value: object, name: str, minimum: int = 1, maximum: int = MAX_S
     return int(value)
 
 
+def check_strings(value: object, name: str, minimum: int = 1, maximum: int = 100) -> list[str]:
+    """Return ``value`` if it is a list or tuple of ``minimum`` to ``maximum`` non-empty strings, else raise.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check.
+    name : str
+        Its name, for error messages.
+    minimum : int, default 1
+        The fewest strings accepted.
+    maximum : int, default 100
+        The most strings accepted.
+
+    Returns
+    -------
+    list of str
+        The strings, stripped.
+    """
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{name} must be a list of {minimum} to {maximum} non-empty strings; "
+                        f"got {type(value).__name__}")
+    if not minimum <= len(value) <= maximum:
+        raise ValueError(f"{name} must be a list of {minimum} to {maximum} non-empty strings; got {len(value)}")
+    bad = [item for item in value if not isinstance(item, str) or not item.strip()]
+    if bad:
+        raise ValueError(f"{name} must hold non-empty strings only; got {bad[0]!r}")
+    return [item.strip() for item in value]
+
+
 def _as_real(value: object, name: str, kind: str) -> float:
     """``value`` as a float if it is a real number and not a ``bool``; else a ``TypeError`` asking for ``kind``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

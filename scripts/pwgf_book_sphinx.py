@@ -218,7 +218,9 @@ def api_reference(app: Sphinx) -> str:
     rows, data = [], []
     for name in package.__all__:
         obj = getattr(package, name)
-        if inspect.isfunction(obj) or inspect.isclass(obj):
+        if inspect.ismodule(obj):  # a submodule exported by name (``pv.style``)
+            rows.append(f"| `pv.{name}` | {{py:mod}}`{obj.__name__}` |")
+        elif inspect.isfunction(obj) or inspect.isclass(obj):
             rows.append(f"| `pv.{name}` | {{py:obj}}`{obj.__module__}.{obj.__qualname__}` |")
         else:
             origin = next(f"{PACKAGE}.{m.name}" for m in pkgutil.iter_modules(package.__path__)

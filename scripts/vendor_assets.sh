@@ -9,6 +9,9 @@
 #                              -> _static/vendor/jupyter-widgets/ (nb_ipywidgets_js)
 #   axe-core (accessibility audit, used only by tests/test_accessibility.py,
 #   never loaded by a page) -> .vendor/axe-core-VERSION/axe.min.js
+#   reveal.js (the lecture decks of `make slides`, never part of the site): its
+#   dist (core, CSS, white theme and its fonts), notes and math plugins
+#                              -> .vendor/slides/ (pwgf_viz.slides copies it next to the decks)
 #
 # The paths are referred to by _config.yml. Versions are pinned here; changing
 # this file re-runs the step (the Makefile's stamp depends on it).
@@ -20,6 +23,7 @@ MATHJAX_VERSION=3.2.2
 HTML_MANAGER_VERSION=1.0.15
 REQUIREJS_VERSION=2.3.8
 AXE_CORE_VERSION=4.11.4
+REVEAL_VERSION=5.2.1
 
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 cache="$root/.vendor"          # downloaded tarballs and their unpacked contents
@@ -45,6 +49,7 @@ fetch "mathjax@$MATHJAX_VERSION" "mathjax-$MATHJAX_VERSION"
 fetch "@jupyter-widgets/html-manager@$HTML_MANAGER_VERSION" "html-manager-$HTML_MANAGER_VERSION"
 fetch "requirejs@$REQUIREJS_VERSION" "requirejs-$REQUIREJS_VERSION"
 fetch "axe-core@$AXE_CORE_VERSION" "axe-core-$AXE_CORE_VERSION"
+fetch "reveal.js@$REVEAL_VERSION" "reveal.js-$REVEAL_VERSION"
 
 rm -rf "$dest"
 mkdir -p "$dest/mathjax" "$dest/requirejs" "$dest/jupyter-widgets"
@@ -88,6 +93,22 @@ cat > "$dest/jupyter-widgets/assets-path.js" <<'JS'
 })();
 JS
 
+# reveal.js for the slide decks: only what a deck loads (the white theme's fonts are local; other themes
+# import Google Fonts). MathJax comes from $dest/mathjax, copied by pwgf_viz.slides.
+rv="$cache/reveal.js-$REVEAL_VERSION"
+slides="$cache/slides"
+rm -rf "$slides"
+mkdir -p "$slides/reveal/theme" "$slides/plugin"
+cp "$rv/dist/reveal.js" "$rv/dist/reveal.css" "$rv/dist/reset.css" "$slides/reveal/"
+cp "$rv/dist/theme/white.css" "$slides/reveal/theme/"
+mkdir -p "$slides/reveal/theme/fonts"
+cp -r "$rv/dist/theme/fonts/source-sans-pro" "$slides/reveal/theme/fonts/"
+mkdir -p "$slides/plugin/notes" "$slides/plugin/math"
+cp "$rv/plugin/notes/notes.js" "$slides/plugin/notes/"
+cp "$rv/plugin/math/math.js" "$slides/plugin/math/"
+cp "$rv/LICENSE" "$slides/reveal/"
+
+echo "vendor_assets.sh: reveal.js@$REVEAL_VERSION -> .vendor/slides/ (make slides only)"
 echo "vendor_assets.sh: axe-core@$AXE_CORE_VERSION -> .vendor/axe-core-$AXE_CORE_VERSION/axe.min.js (tests only)"
 echo "vendor_assets.sh: mathjax@$MATHJAX_VERSION, @jupyter-widgets/html-manager@$HTML_MANAGER_VERSION," \
      "requirejs@$REQUIREJS_VERSION -> ${dest#"$root"/} ($(du -sh "$dest" | cut -f1))"
