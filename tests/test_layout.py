@@ -47,40 +47,27 @@ SIDEWAYS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def screens(browser):
-    """One browser context per screen width, shared by the pages of this module."""
-    contexts = {width: browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
-                for width in (DESKTOP, PHONE)}
-    yield contexts
-    for context in contexts.values():
+def _measure(browser, site_url, width: int, rel: str, script: str):
+    """Run ``script`` on the page ``rel`` in a fresh context ``width`` px wide, then close the context."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/{rel}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => true) : true")
+        return page.evaluate(script)
+    finally:
         context.close()
 
 
-def _open(screens, site_url, width: int, rel: str):
-    page = screens[width].new_page()
-    page.goto(f"{site_url}/{rel}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-    return page
-
-
 @pytest.mark.parametrize("rel", PAGES)
-def test_nothing_wider_than_the_column_at_desktop_width(screens, site_url, rel):
-    page = _open(screens, site_url, DESKTOP, rel)
-    try:
-        found = page.evaluate(OVERFLOWS)
-    finally:
-        page.close()
+def test_nothing_wider_than_the_column_at_desktop_width(browser, site_url, rel):
+    found = _measure(browser, site_url, DESKTOP, rel, OVERFLOWS)
     assert not found, f"{rel} at {DESKTOP} px, wider than the column ([kind, width, room, text]): {found}"
 
 
 @pytest.mark.parametrize("rel", PAGES)
-def test_no_sideways_scroll_at_phone_width(screens, site_url, rel):
-    page = _open(screens, site_url, PHONE, rel)
-    try:
-        measured = page.evaluate(SIDEWAYS)
-    finally:
-        page.close()
+def test_no_sideways_scroll_at_phone_width(browser, site_url, rel):
+    measured = _measure(browser, site_url, PHONE, rel, SIDEWAYS)
     assert measured["page"] <= measured["window"], f"{rel} at {PHONE} px scrolls sideways: {measured}"
     assert measured["players"] == 0, f"{rel} at {PHONE} px: player controls stick out of the player: {measured}"
