@@ -110,7 +110,7 @@ def pwgf_weight(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tens
         return z / (2 * theta) + (1 - z) / (2 * (1 - theta))
     if family == "poisson":
         return (z + theta) / (2 * theta)
-    raise ValueError(f"family must be 'bernoulli' or 'poisson' (a tangent weight); got {family!r}")
+    raise ValueError(f"family must be 'bernoulli' or 'poisson'; got {family!r}")
 
 
 def pwgf_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

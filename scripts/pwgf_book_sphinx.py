@@ -444,13 +444,21 @@ def _is_check(statement: ast.stmt) -> bool:
 
 
 def _fit_width(code: str) -> str:
-    """``code`` reflowed to :data:`SHOWN_WIDTH` columns by ``ruff format``, long comments wrapped."""
+    """``code`` reflowed to :data:`SHOWN_WIDTH` columns by ``ruff format``, long comments wrapped.
+
+    ``code`` must be complete statements at indentation 0 (a function, or a dedented excerpt of a body).
+    """
     try:
         code = subprocess.run([sys.executable, "-m", "ruff", "format", "--line-length", str(SHOWN_WIDTH),
                                "--stdin-filename", "shown.py", "-"], input=code, capture_output=True,
                               text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         logger.warning(f"pwgf: could not reflow included code ({error})")
+    return _wrap_comments(code)
+
+
+def _wrap_comments(code: str) -> str:
+    """``code`` with every comment line longer than :data:`SHOWN_WIDTH` wrapped (code lines unchanged)."""
     lines = []
     for line in code.splitlines():
         stripped = line.lstrip()
@@ -466,10 +474,11 @@ def _fit_width(code: str) -> str:
 def function_body(lines: list[str]) -> list[str]:
     """The lines of one function or method as the page shows them: no docstring, no argument checks.
 
-    ``lines`` is the source of a ``def`` (what ``literalinclude``'s ``:pyobject:`` selected). The docstring
-    and the top-level argument checks (:func:`_is_check`) are removed, the single comment
-    :data:`CHECKS_ELIDED` stands at the place of the first check, and the result is dedented and reflowed to
-    :data:`SHOWN_WIDTH` columns (:func:`_fit_width`). A class, or source that does not parse, is returned
+    ``lines`` is the source of a ``def`` (what ``literalinclude``'s ``:pyobject:`` selected). The docstring,
+    the top-level argument checks (:func:`_is_check`) and the guards inside loops and branches are removed;
+    the single comment :data:`CHECKS_ELIDED` stands at the place of the first check; the result is dedented and
+    reflowed to :data:`SHOWN_WIDTH` columns (:func:`_fit_width`). A class, or source that does not parse, is
+    returned
     unchanged.
     """
     lines = textwrap.dedent("".join(lines)).splitlines(keepends=True)
@@ -507,6 +516,13 @@ class FunctionBodyReader(LiteralIncludeReader):
     def pyobject_filter(self, lines: list[str], location: tuple[str, int] | None = None) -> list[str]:
         lines = super().pyobject_filter(lines, location)
         return function_body(lines) if self.options.get("pyobject") else lines
+
+    def end_filter(self, lines: list[str], location: tuple[str, int] | None = None) -> list[str]:
+        """An excerpt of Python by ``:start-after:``/``:end-before:`` is dedented and reflowed like a function."""
+        lines = super().end_filter(lines, location)
+        if self.filename.endswith(".py") and not self.options.get("pyobject"):
+            lines = _fit_width(textwrap.dedent("".join(lines))).splitlines(keepends=True)
+        return lines
 
 
 def show_function_bodies(app: Sphinx) -> None:

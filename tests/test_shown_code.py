@@ -71,9 +71,10 @@ def _includes() -> list[tuple[str, str]]:
 @pytest.mark.parametrize("docname, name", _includes())
 def test_included_functions_fit_the_column(site_dir, docname, name):
     html = (site_dir / "book" / f"{docname}.html").read_text(encoding="utf-8")
-    blocks = re.findall(r'<div class="highlight-python notranslate"><div class="highlight"><pre>(.*?)</pre>', html,
+    blocks = re.findall(r'<div class="highlight-[\w-]+ notranslate"><div class="highlight"><pre>(.*?)</pre>', html,
                         re.S)
-    block = next((b for b in blocks if re.search(rf"def</span> <span class=\"nf\">{name}<", b)), None)
+    heading = rf'def</span>(?:<span class="w"> </span>| )<span class="nf">{name}<'
+    block = next((b for b in blocks if re.search(heading, b)), None)
     assert block is not None, f"{docname}: no included function {name}"
     text = re.sub(r"<[^>]+>", "", block).replace("&quot;", '"').replace("&#39;", "'").replace("&lt;", "<") \
         .replace("&gt;", ">").replace("&amp;", "&")
