@@ -171,7 +171,7 @@ def test_export_writes_figures_animations_and_explorer_stills(tmp_path: Path) ->
 def test_export_runs_a_chapter_of_the_book(tmp_path: Path) -> None:
     result = run_export("intro", "-o", str(tmp_path), "--formats", "png")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [p.name for p in tmp_path.iterdir()] == ["intro_fig01_the-idea-in-one-picture.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["intro_fig01_slide-move-then-project.png"]
     assert f"1 files written into {tmp_path}" in result.stdout
 
 

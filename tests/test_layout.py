@@ -52,9 +52,17 @@ def _measure(browser, site_url, width: int, rel: str, script: str):
     context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
     page = context.new_page()
     try:
+        # "load", then MathJax's typesetting and the fonts: what sets the layout. Not "networkidle" (MathJax
+        # fetches fonts lazily, and a loaded machine once kept a page from going idle for five minutes).
         page.goto(f"{site_url}/{rel}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => true) : true")
+        # index.html is a redirect: wait for the page it leads to.
+        page.wait_for_selector("article.bd-article, main", state="attached", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_load_state("load", timeout=PAGE_TIMEOUT_MS)
+        if page.locator(".math").count():
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                   timeout=PAGE_TIMEOUT_MS)
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
         return page.evaluate(script)
     finally:
         context.close()

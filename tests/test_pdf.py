@@ -91,10 +91,15 @@ def test_every_page_of_the_book_is_printed(pdf: Path, pages: list[np.ndarray]) -
 
 
 def output_visuals(docname: str) -> int:
-    """Figures a chapter's cells show on the web: images, animation players, widget fallbacks (each one)."""
+    """Figures a chapter's cells show open on the web: images, animation players, widget fallbacks (each one).
+
+    Outputs collapsed under "Show code cell outputs" (``hide-output``: the quick runs whose full results carry
+    the chapter) are not printed and not counted."""
     page = BeautifulSoup(html_path(docname).read_text(encoding="utf-8"), "html.parser")
     count = 0
     for output in page.select("div.cell_output"):
+        if any(output.find_parent("details", class_=kind) is not None for kind in ("above-output", "below-input")):
+            continue
         players = output.select("div.animation")
         images = [img for img in output.find_all("img") if img.find_parent("div", class_="animation") is None]
         count += len(players) + len(images)
