@@ -35,10 +35,11 @@ _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-
 # A to_jshtml frame: a JavaScript string literal, continued over lines with "\\" + newline.
 _JS_FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"')
 _IMG_PNG = re.compile(r'<img[^>]*\bsrc="data:image/png;base64,([^"]+)"')
-_PLAYER_IMG = re.compile(r'<img id="_anim_img(?P<id>[0-9a-f]+)"(?P<rest>[^>]*)>')
-_PLAYER_SLIDER = re.compile(r'<input id="_anim_slider(?P<id>[0-9a-f]+)"')
 ALT_PREFIX = "Animation"
 SLIDER_LABEL = "Frame of the animation"
+# The player's frame and slider, which get ALT_PREFIX alt text and the SLIDER_LABEL label.
+_PLAYER_IMG = re.compile(r'<img id="_anim_img(?P<id>[0-9a-f]+)"(?P<rest>[^>]*)>')
+_PLAYER_SLIDER = re.compile(r'<input id="_anim_slider(?P<id>[0-9a-f]+)"')
 STILL_GAP = 8  # white pixels between the frames of a still
 #: Dashes and markers given in turn to the curves of one animation, so that curves that coincide stay apart.
 DASHES = ("-", "--", "-.", ":")

@@ -187,7 +187,7 @@ def reinmax_given(family: str, theta: torch.Tensor, z: torch.Tensor, temperature
     Returns
     -------
     torch.Tensor
-        ``z`` (forward value), differentiable in ``theta`` with the ReinMax Jacobian.
+        The draw ``z`` itself in the forward pass; its Jacobian in ``theta`` is ReinMax's.
     """
     if family == "categorical":
         pi0 = torch.softmax(theta.detach(), dim=-1)
@@ -222,7 +222,7 @@ def sample_reinmax(family: str, theta: torch.Tensor, temperature: float = 1.0) -
     Returns
     -------
     torch.Tensor
-        The discrete draw (forward value), differentiable in ``theta`` with the ReinMax Jacobian.
+        The discrete draw, carrying the ReinMax Jacobian in ``theta``.
 
     References
     ----------
@@ -425,7 +425,7 @@ def gumbel_rao_given(family: str, theta: torch.Tensor, z: torch.Tensor, samples:
     Returns
     -------
     torch.Tensor
-        ``z`` (forward value), differentiable in ``theta`` with the Jacobian averaged over the conditional draws.
+        ``z``, with the Jacobian in ``theta`` averaged over the conditional draws.
     """
     if family == "categorical":
         soft = torch.softmax(conditional_gumbel_logits(theta, z, samples) / temperature, dim=-1)
@@ -464,7 +464,7 @@ def sample_gumbel_rao(family: str, theta: torch.Tensor, samples: int = 10, tempe
     Returns
     -------
     torch.Tensor
-        The discrete draw (forward value), differentiable in ``theta`` with the averaged Jacobian.
+        The discrete draw; its Jacobian in ``theta`` is the average over the :math:`K` noise draws.
 
     References
     ----------
@@ -489,7 +489,7 @@ def zgr_given(family: str, theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor
     Returns
     -------
     torch.Tensor
-        ``z`` (forward value), differentiable in ``theta`` with the ZGR Jacobian.
+        ``z``, whose Jacobian in ``theta`` is ZGR's.
     """
     if family == "categorical":
         pi = torch.softmax(theta.detach(), dim=-1)
@@ -520,7 +520,7 @@ def sample_zgr(family: str, theta: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        The discrete draw (forward value), differentiable in ``theta`` with the ZGR Jacobian.
+        The discrete draw with the ZGR Jacobian.
 
     References
     ----------
@@ -576,7 +576,7 @@ def gapped_st_given(family: str, theta: torch.Tensor, z: torch.Tensor, gap: floa
     Returns
     -------
     torch.Tensor
-        ``z`` (forward value), differentiable in ``theta`` with the Gapped ST Jacobian.
+        ``z``, carrying the Gapped ST Jacobian in ``theta``.
     """
     if family == "categorical":
         soft = torch.softmax(gapped_logits(theta.detach(), z, gap) / temperature, dim=-1)

@@ -411,7 +411,7 @@ class BernoulliVAE(LatentVAE):
         Parameters
         ----------
         x : torch.Tensor
-            The images to reconstruct, as in :meth:`exact_bounds`.
+            Binary images to reconstruct, shape and values as in :meth:`exact_bounds`.
 
         Returns
         -------

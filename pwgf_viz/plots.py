@@ -159,7 +159,7 @@ def exact_gradient_curve(f: Objective, ax: plt.Axes | None = None, points: int =
         A 1-D Bernoulli objective, differentiable (e.g. :func:`pwgf_viz.objectives.quadratic`), mapping
         ``(n, 1)`` to ``(n,)``.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; the current axes when ``None``.
+        Where to draw (default: the current axes).
     points : int, default 99
         Grid points on :math:`[0.01, 0.99]`, in [2, 10000].
 

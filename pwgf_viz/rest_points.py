@@ -392,7 +392,7 @@ def two_weight_st_field(data: LatticeData, w: object) -> np.ndarray:
     Parameters
     ----------
     data : LatticeData
-        From :func:`lattice_data`.
+        The problem, as in :func:`st_mean`.
     w : array_like
         Weights, shape ``(..., 2)``.
 

@@ -103,7 +103,7 @@ def load_results(name: str, folder: str | Path | None = None) -> dict | None:
     Parameters
     ----------
     name, folder
-        As in :func:`results_path`.
+        The file's stem and folder, as in :func:`results_path`.
 
     Returns
     -------

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .validation import check_strings
 
@@ -44,7 +45,7 @@ MAX_DECK_BYTES = 15 * 2**20
 MAX_BULLETS = 3
 #: A figure at least this many times wider than tall goes below the text, not beside it.
 WIDE = 1.8
-_PLAYER = re.compile(r'<img id="_anim_img[0-9a-f]+"')
+# What the decks read in a chapter's MyST source: prf fences and their options, labelled display math, roles.
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{prf:(?P<kind>[a-z]+)\}\s*(?P<title>.*)$")
 _OPTION = re.compile(r"^:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
 _MATH_LABEL = re.compile(r"^\$\$\s*\((?P<label>[A-Za-z0-9_:-]+)\)\s*$")
@@ -53,6 +54,8 @@ _ROLE = re.compile(r"\{(?P<role>[a-z:]+)\}`(?P<text>[^`]*)`")
 _BUTTON_GLYPHS = {"fa-minus": "\u2212", "fa-plus": "+", "fa-fast-backward": "|\u25c0\u25c0",
                   "fa-step-backward": "\u25c0|", "fa-play": "\u25b6", "fa-pause": "||",
                   "fa-step-forward": "|\u25b6", "fa-fast-forward": "\u25b6\u25b6|"}
+# The frame of a to_jshtml player, as pwgf_viz.animation writes it.
+_PLAYER = re.compile(r'<img id="_anim_img[0-9a-f]+"')
 
 
 @dataclass(frozen=True)
@@ -128,17 +131,9 @@ class Statement:
     body: str
 
 
-@dataclass(frozen=True)
-class Output:
-    """A displayed output of a named cell.
-
-    Parameters
-    ----------
-    kind : str
-        ``"png"`` (a figure) or ``"player"`` (an animation player).
-    data : bytes or str
-        The PNG file, or the player's HTML.
-    """
+class Output(NamedTuple):
+    """A displayed output of a named cell: a figure (``kind`` ``"png"``, ``data`` the PNG file's bytes) or an
+    animation player (``kind`` ``"player"``, ``data`` its HTML)."""
 
     kind: str
     data: bytes | str
@@ -262,7 +257,7 @@ def named_cells(chapter: Path) -> list[str]:
     Parameters
     ----------
     chapter : pathlib.Path
-        The chapter's MyST Markdown file.
+        As in :func:`statements`.
 
     Returns
     -------

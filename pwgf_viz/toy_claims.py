@@ -29,25 +29,13 @@ class Comparison(NamedTuple):
     rival_sd: float
     verdict: Verdict
 
-    @property
-    def z(self) -> float:
-        """The difference of mean final gaps in standard errors (:attr:`pwgf_viz.verdicts.Verdict.z`)."""
-        return self.verdict.z
-
-    @property
-    def t(self) -> float:
-        """The threshold of the verdicts: the 95 % two-sided t-quantile at Welch's degrees of freedom."""
-        return self.verdict.t
-
-    @property
-    def comparable_or_better(self) -> bool:
-        """Not worse than the best rival by more than ``t`` standard errors of the difference of means."""
-        return self.verdict.comparable_or_better
-
-    @property
-    def clearly_better(self) -> bool:
-        """Better than the best rival (so than every rival) by more than ``t`` standard errors."""
-        return self.verdict.clearly_better
+    # The verdict's numbers, read through the comparison (pwgf_viz.verdicts.Verdict documents each).
+    z = property(lambda self: self.verdict.z, doc="The difference of mean final gaps in standard errors.")
+    t = property(lambda self: self.verdict.t, doc="The 95 % two-sided t-quantile at Welch's degrees of freedom.")
+    comparable_or_better = property(lambda self: self.verdict.comparable_or_better,
+                                    doc="Not worse than the best rival by more than ``t`` standard errors.")
+    clearly_better = property(lambda self: self.verdict.clearly_better,
+                              doc="Better than the best rival (so every rival) by more than ``t`` standard errors.")
 
 
 def compare_final_gaps(runs: Sequence[Mapping[str, object]], problem: str, estimator: str,

@@ -301,7 +301,7 @@ class VQAutoencoder(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            The images to score, as in :meth:`quantise`.
+            Images (as in :meth:`quantise`).
 
         Returns
         -------
